@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+
+
+class CoreConfig(AppConfig):
+    name = "chainstore.core"
+    label = "core"
+    verbose_name = "Core"
+
+    def ready(self) -> None:
+        from chainstore.core import db
+
+        db.install()

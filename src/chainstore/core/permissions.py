@@ -1,0 +1,122 @@
+"""Roles, permissions and site scope: `ensure_can` is called by every service.
+
+A user has one role and a set of sites (or all sites). Roles are fixed in code; which
+user holds which role at which sites is data (accounts.Profile).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from chainstore.core.errors import PermissionDenied
+
+ADMIN = "admin"
+HQ_PLANNER = "hq_planner"
+WAREHOUSE_MANAGER = "warehouse_manager"
+WAREHOUSE_OPERATOR = "warehouse_operator"
+STORE_MANAGER = "store_manager"
+CASHIER = "cashier"
+AUDITOR = "auditor"
+
+ROLES = [ADMIN, HQ_PLANNER, WAREHOUSE_MANAGER, WAREHOUSE_OPERATOR, STORE_MANAGER, CASHIER, AUDITOR]
+
+_VIEW = {"catalog.view", "sites.view", "inventory.view"}
+_OPERATE = {
+    "inventory.receive",
+    "inventory.move",
+    "inventory.issue",
+    "count.record",
+}
+ROLE_PERMISSIONS: dict[str, set[str]] = {
+    ADMIN: {"*"},
+    HQ_PLANNER: _VIEW
+    | {
+        "catalog.manage",
+        "inventory.reserve",
+        "inventory.safety_stock",
+        "data.import",
+        "data.export",
+        "audit.view",
+    },
+    WAREHOUSE_MANAGER: _VIEW
+    | _OPERATE
+    | {
+        "inventory.adjust",
+        "inventory.reserve",
+        "inventory.lots",
+        "inventory.safety_stock",
+        "count.manage",
+        "count.approve",
+        "sites.manage_locations",
+        "data.export",
+    },
+    WAREHOUSE_OPERATOR: _VIEW | _OPERATE,
+    STORE_MANAGER: _VIEW
+    | _OPERATE
+    | {
+        "inventory.adjust",
+        "inventory.reserve",
+        "inventory.safety_stock",
+        "count.manage",
+        "count.approve",
+        "data.export",
+    },
+    CASHIER: {"catalog.view", "sites.view", "inventory.view"},
+    AUDITOR: _VIEW | {"audit.view", "data.export"},
+}
+
+# Roles whose scope is every site regardless of assignment.
+ALL_SITES_ROLES = {ADMIN, HQ_PLANNER, AUDITOR}
+
+
+def role_of(actor: Any) -> str | None:
+    if actor is None or not getattr(actor, "is_authenticated", False):
+        return None
+    if getattr(actor, "is_superuser", False):
+        return ADMIN
+    profile = getattr(actor, "profile", None)
+    return getattr(profile, "role", None)
+
+
+def has_perm(actor: Any, permission: str) -> bool:
+    role = role_of(actor)
+    if role is None:
+        return False
+    granted = ROLE_PERMISSIONS.get(role, set())
+    return "*" in granted or permission in granted
+
+
+def scope_site_ids(actor: Any) -> set[int] | None:
+    """The site ids the actor may act on; None means every site."""
+    role = role_of(actor)
+    if role is None:
+        return set()
+    profile = getattr(actor, "profile", None)
+    if role in ALL_SITES_ROLES or getattr(profile, "all_sites", False):
+        return None
+    cached = getattr(actor, "_chainstore_site_ids", None)
+    if cached is None:
+        cached = set(profile.sites.values_list("id", flat=True)) if profile else set()
+        actor._chainstore_site_ids = cached
+    return cached
+
+
+def ensure_can(actor: Any, permission: str, *, sites: Iterable[int | None] = ()) -> None:
+    """Refuse unless the actor's role grants `permission` at every one of `sites`."""
+    if not has_perm(actor, permission):
+        raise PermissionDenied(
+            _("Your role may not perform %(permission)s.") % {"permission": permission},
+            code="permission_denied",
+            permission=permission,
+        )
+    allowed = scope_site_ids(actor)
+    if allowed is None:
+        return
+    outside = sorted({s for s in sites if s is not None and s not in allowed})
+    if outside:
+        raise PermissionDenied(
+            _("This site is outside your scope."), code="site_out_of_scope", site_ids=outside
+        )

@@ -1,0 +1,50 @@
+from chainstore.core.errors import Conflict, InsufficientStock, NotFound, ValidationFailed
+
+__all__ = [
+    "ExpiredLot",
+    "InsufficientStock",
+    "LotExpiryMismatch",
+    "LotNotFound",
+    "LotRequired",
+    "ReservationNotFound",
+]
+
+
+class LotRequired(ValidationFailed):
+    code = "lot_required"
+    default_message = "This SKU is lot-tracked: give a lot number."
+
+
+class ExpiryRequired(ValidationFailed):
+    code = "expiry_required"
+    default_message = "This SKU has a shelf life: give the lot's expiry date."
+
+
+class LotNotTracked(ValidationFailed):
+    code = "lot_not_tracked"
+    default_message = "This SKU is not lot-tracked; do not give a lot."
+
+
+class ExpiredLot(Conflict):
+    code = "lot_expired"
+    default_message = "This lot has expired and cannot be issued."
+
+
+class LotExpiryMismatch(Conflict):
+    code = "lot_expiry_mismatch"
+    default_message = "This lot exists with a different expiry date; correct the lot first."
+
+
+class LotNotFound(NotFound):
+    code = "lot_not_found"
+    default_message = "Lot not found."
+
+
+class ReservationNotFound(NotFound):
+    code = "reservation_not_found"
+    default_message = "Reservation not found."
+
+
+class InvalidLocation(ValidationFailed):
+    code = "invalid_location"
+    default_message = "This location cannot be used here."

@@ -1,0 +1,81 @@
+"""Invariant check: balances == sum of moves, for every key.
+
+Checks, all by aggregate queries (no per-row loops over the ledger):
+1. every Balance.on_hand equals moves in - moves out for (location, sku, lot);
+2. every SiteSku.on_hand equals the sum of its site's balances;
+3. every Balance.reserved equals the open reservations for its key;
+4. no available stock below zero.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.db.models import Sum
+
+from chainstore.inventory.models import Balance, Reservation, ReservationStatus, SiteSku, StockMove
+
+Key = tuple[int, int, int | None]
+
+
+@dataclass(frozen=True)
+class Difference:
+    check: str
+    key: tuple[int | None, ...]
+    expected: int
+    actual: int
+
+
+def verify_ledger() -> list[Difference]:
+    diffs: list[Difference] = []
+    from_ledger: dict[Key, int] = defaultdict(int)
+    incoming = (
+        StockMove.objects.filter(to_location__is_virtual=False)
+        .values_list("to_location_id", "sku_id", "lot_id")
+        .annotate(q=Sum("quantity"))
+    )
+    for loc, sku, lot, q in incoming.iterator(chunk_size=10000):
+        from_ledger[(loc, sku, lot)] += q
+    outgoing = (
+        StockMove.objects.filter(from_location__is_virtual=False)
+        .values_list("from_location_id", "sku_id", "lot_id")
+        .annotate(q=Sum("quantity"))
+    )
+    for loc, sku, lot, q in outgoing.iterator(chunk_size=10000):
+        from_ledger[(loc, sku, lot)] -= q
+
+    reserved: dict[Key, int] = defaultdict(int)
+    for loc, sku, lot, q in (
+        Reservation.objects.filter(status=ReservationStatus.ACTIVE)
+        .values_list("location_id", "sku_id", "lot_id")
+        .annotate(q=Sum("open_quantity"))
+        .iterator(chunk_size=10000)
+    ):
+        reserved[(loc, sku, lot)] += q
+
+    site_totals: dict[tuple[int, int], int] = defaultdict(int)
+    seen: set[Key] = set()
+    for loc, sku, lot, site, on_hand, res in Balance.objects.values_list(
+        "location_id", "sku_id", "lot_id", "site_id", "on_hand", "reserved"
+    ).iterator(chunk_size=10000):
+        key = (loc, sku, lot)
+        seen.add(key)
+        site_totals[(site, sku)] += on_hand
+        if from_ledger.get(key, 0) != on_hand:
+            diffs.append(Difference("balance_on_hand", key, from_ledger.get(key, 0), on_hand))
+        if reserved.get(key, 0) != res:
+            diffs.append(Difference("balance_reserved", key, reserved.get(key, 0), res))
+        if res > on_hand and res > 0 and on_hand >= 0:
+            diffs.append(Difference("available_negative", key, res, on_hand))
+    for key, q in from_ledger.items():
+        if key not in seen and q != 0:
+            diffs.append(Difference("balance_missing", key, q, 0))
+    for site, sku, on_hand in SiteSku.objects.values_list("site_id", "sku_id", "on_hand").iterator(
+        chunk_size=10000
+    ):
+        if site_totals.get((site, sku), 0) != on_hand:
+            diffs.append(
+                Difference("site_total", (site, sku), site_totals.get((site, sku), 0), on_hand)
+            )
+    return diffs

@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Router
+from ninja.pagination import LimitOffsetPagination, paginate
+
+from chainstore.core.errors import NotFound
+from chainstore.sites import selectors, services
+from chainstore.sites.models import Zone
+from chainstore.sites.schemas import LocationIn, LocationOut, SiteIn, SiteOut, ZoneIn, ZoneOut
+
+router = Router()
+
+
+@router.get("", response=list[SiteOut])
+@paginate(LimitOffsetPagination)
+def list_sites(request: HttpRequest, kind: str = "") -> Any:
+    return selectors.list_sites(actor=request.user, kind=kind).select_related(
+        "receiving_location", "stock_location"
+    )
+
+
+@router.post("", response={201: SiteOut})
+def create_site(request: HttpRequest, payload: SiteIn) -> tuple[int, Any]:
+    site = services.create_site(actor=request.user, **payload.dict())
+    return 201, site
+
+
+@router.get("/{code}", response=SiteOut)
+def get_site(request: HttpRequest, code: str) -> Any:
+    return selectors.get_site(code=code, actor=request.user)
+
+
+@router.get("/{code}/zones", response=list[ZoneOut])
+def list_zones(request: HttpRequest, code: str) -> Any:
+    return list(selectors.get_site(code=code, actor=request.user).zones.all())
+
+
+@router.post("/{code}/zones", response={201: ZoneOut})
+def create_zone(request: HttpRequest, code: str, payload: ZoneIn) -> tuple[int, Any]:
+    site = selectors.get_site(code=code, actor=request.user)
+    return 201, services.create_zone(site=site, actor=request.user, **payload.dict())
+
+
+@router.get("/{code}/locations", response=list[LocationOut])
+@paginate(LimitOffsetPagination)
+def list_locations(request: HttpRequest, code: str, kind: str = "") -> Any:
+    site = selectors.get_site(code=code, actor=request.user)
+    return selectors.list_locations(site=site, actor=request.user, kind=kind)
+
+
+@router.post("/{code}/locations", response={201: LocationOut})
+def create_location(request: HttpRequest, code: str, payload: LocationIn) -> tuple[int, Any]:
+    site = selectors.get_site(code=code, actor=request.user)
+    data = payload.dict()
+    zone_code = data.pop("zone")
+    zone = None
+    if zone_code:
+        zone = Zone.objects.filter(site=site, code=zone_code).first()
+        if zone is None:
+            raise NotFound("Unknown zone.", code="zone_not_found", zone=zone_code)
+    return 201, services.create_bin(site=site, zone=zone, actor=request.user, **data)
