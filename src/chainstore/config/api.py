@@ -10,6 +10,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 
 from chainstore.accounts.api import router as accounts_router
 from chainstore.catalog.api import router as catalog_router
+from chainstore.core.api import router as audit_router
 from chainstore.core.api_auth import SessionAuth, TokenAuth
 from chainstore.core.errors import DomainError
 from chainstore.counts.api import router as counts_router
@@ -80,3 +81,4 @@ api.add_router("/sites", sites_router, tags=["sites"])
 api.add_router("/inventory", inventory_router, tags=["inventory"])
 api.add_router("/counts", counts_router, tags=["counts"])
 api.add_router("/data", integrations_router, tags=["import-export"])
+api.add_router("/audit", audit_router, tags=["audit"])

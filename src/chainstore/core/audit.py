@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Any
 
 from django.db import models as dj_models
+from django.db import transaction
+from django.utils import timezone
 
-from chainstore.core.models import AuditEvent
+from chainstore.core.models import AuditEvent, AuditSeal
 
 
 def record(
@@ -34,3 +38,75 @@ def record(
         site_id=site_id,
         data=data or {},
     )
+
+
+def _event_digest(prev_hash: str, event: AuditEvent) -> str:
+    payload = json.dumps(
+        [
+            prev_hash,
+            event.pk,
+            event.seal_seq,
+            event.at.isoformat(),
+            event.actor_id,
+            event.action,
+            event.object_type,
+            event.object_id,
+            event.from_state,
+            event.to_state,
+            event.site_id,
+            event.data,
+        ],
+        sort_keys=True,
+        default=str,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def seal_trail(batch_size: int = 5000) -> int:
+    """Chain every unsealed event onto the hash chain; returns how many were sealed."""
+    sealed = 0
+    while True:
+        with transaction.atomic():
+            head, _ = AuditSeal.objects.select_for_update().get_or_create(pk=1)
+            events = list(
+                AuditEvent.objects.filter(seal_seq__isnull=True).order_by("id")[:batch_size]
+            )
+            if not events:
+                return sealed
+            seq, prev = head.last_seq, head.last_hash
+            for event in events:
+                seq += 1
+                event.seal_seq = seq
+                event.chain_hash = _event_digest(prev, event)
+                prev = event.chain_hash
+            AuditEvent.objects.bulk_update(events, ["seal_seq", "chain_hash"], batch_size=1000)
+            AuditSeal.objects.filter(pk=head.pk).update(
+                last_seq=seq, last_hash=prev, sealed_at=timezone.now()
+            )
+            sealed += len(events)
+
+
+def verify_trail() -> list[str]:
+    """Recompute the chain; returns a description of every break (empty = intact)."""
+    problems: list[str] = []
+    prev = "0" * 64
+    expected_seq = 0
+    for event in (
+        AuditEvent.objects.filter(seal_seq__isnull=False)
+        .order_by("seal_seq")
+        .iterator(chunk_size=5000)
+    ):
+        expected_seq += 1
+        if event.seal_seq != expected_seq:
+            problems.append(f"sequence gap before event {event.pk} (seq {event.seal_seq})")
+            expected_seq = event.seal_seq or expected_seq
+        digest = _event_digest(prev, event)
+        if digest != event.chain_hash:
+            problems.append(f"event {event.pk} (seq {event.seal_seq}) was altered")
+        prev = event.chain_hash
+    head = AuditSeal.objects.filter(pk=1).first()
+    if head is not None and (head.last_seq != expected_seq or head.last_hash != prev):
+        problems.append("sealed events were deleted after the last seal")
+    return problems

@@ -111,7 +111,6 @@ class Posting:
             candidates = self._fefo_candidates(list(by_id), sku, today, lot)
             if not candidates:
                 break
-            progressed = False
             for balance in candidates:
                 chunk = min(remaining, balance.on_hand - balance.reserved)
                 if chunk <= 0:
@@ -127,11 +126,9 @@ class Posting:
                 if updated:
                     taken.append(Taken(by_id[balance.location_id], balance.lot, chunk))
                     remaining -= chunk
-                    progressed = True
                     if remaining == 0:
                         return _merge(taken)
-            if not progressed:
-                break
+            # Every candidate taken or changed under us: re-read (bounded by the attempts).
         available = quantity - remaining
         raise InsufficientStock(
             _("Not enough available stock of %(sku)s.") % {"sku": sku.code},
