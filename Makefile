@@ -3,7 +3,7 @@ PORT ?= 8000
 HOST ?= 127.0.0.1
 PG_URL ?= postgres://postgres@127.0.0.1:5432/chainstore
 
-.PHONY: install demo serve test test-pg lint format bench verify
+.PHONY: install demo serve test test-pg lint format bench verify openapi
 
 install:
 	./scripts/bootstrap.sh
@@ -39,3 +39,6 @@ verify:
 
 bench:
 	uv run python -m bench.run
+
+openapi:  ## refresh the committed OpenAPI document
+	uv run chainstore openapi -o docs/openapi.json

@@ -1,5 +1,4 @@
-from __future__ import annotations
-
+# No `from __future__ import annotations` here: ninja must see Query[...] as a real type.
 from typing import Any
 
 from django.http import HttpRequest

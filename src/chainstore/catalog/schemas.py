@@ -37,11 +37,11 @@ class SkuOut(Schema):
 
     @staticmethod
     def resolve_category(obj: Sku) -> str | None:
-        return obj.category.code if obj.category_id else None
+        return obj.category.code if obj.category else None
 
     @staticmethod
     def resolve_brand(obj: Sku) -> str | None:
-        return obj.brand.name if obj.brand_id else None
+        return obj.brand.name if obj.brand else None
 
     @staticmethod
     def resolve_retail_price(obj: Sku) -> Decimal:

@@ -1,5 +1,4 @@
-from __future__ import annotations
-
+# No `from __future__ import annotations` here: ninja must see Query[...] as a real type.
 import datetime as dt
 from typing import Any
 
@@ -27,7 +26,7 @@ class AuditOut(Schema):
 
     @staticmethod
     def resolve_actor(obj: AuditEvent) -> str | None:
-        return obj.actor.get_username() if obj.actor_id else None
+        return obj.actor.get_username() if obj.actor else None
 
 
 class AuditFilter(Schema):

@@ -112,11 +112,11 @@ class MoveOut(Schema):
 
     @staticmethod
     def resolve_lot(obj: StockMove) -> str | None:
-        return obj.lot.number if obj.lot_id else None
+        return obj.lot.number if obj.lot else None
 
     @staticmethod
     def resolve_expiry(obj: StockMove) -> dt.date | None:
-        return obj.lot.expiry_date if obj.lot_id else None
+        return obj.lot.expiry_date if obj.lot else None
 
     @staticmethod
     def resolve_quantity(obj: StockMove) -> Decimal:
@@ -160,7 +160,7 @@ class ReservationOut(Schema):
 
     @staticmethod
     def resolve_lot(obj: Reservation) -> str | None:
-        return obj.lot.number if obj.lot_id else None
+        return obj.lot.number if obj.lot else None
 
     @staticmethod
     def resolve_quantity(obj: Reservation) -> Decimal:
@@ -212,11 +212,11 @@ class BalanceOut(Schema):
 
     @staticmethod
     def resolve_lot(obj: Balance) -> str | None:
-        return obj.lot.number if obj.lot_id else None
+        return obj.lot.number if obj.lot else None
 
     @staticmethod
     def resolve_expiry(obj: Balance) -> dt.date | None:
-        return obj.lot.expiry_date if obj.lot_id else None
+        return obj.lot.expiry_date if obj.lot else None
 
     @staticmethod
     def resolve_on_hand(obj: Balance) -> Decimal:

@@ -117,4 +117,4 @@ class Location(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.site.code}/{self.code}" if self.site_id else self.code
+        return f"{self.site.code}/{self.code}" if self.site else self.code

@@ -23,11 +23,11 @@ class SiteOut(Schema):
 
     @staticmethod
     def resolve_receiving_location(obj: Site) -> str | None:
-        return obj.receiving_location.code if obj.receiving_location_id else None
+        return obj.receiving_location.code if obj.receiving_location else None
 
     @staticmethod
     def resolve_stock_location(obj: Site) -> str | None:
-        return obj.stock_location.code if obj.stock_location_id else None
+        return obj.stock_location.code if obj.stock_location else None
 
 
 class SiteIn(Schema):
@@ -70,7 +70,7 @@ class LocationOut(Schema):
 
     @staticmethod
     def resolve_zone(obj: Location) -> str | None:
-        return obj.zone.code if obj.zone_id else None
+        return obj.zone.code if obj.zone else None
 
 
 class LocationIn(Schema):
