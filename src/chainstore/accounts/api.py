@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from chainstore.accounts.services import issue_token
 from chainstore.core.permissions import role_of, scope_site_ids
@@ -36,7 +36,7 @@ def me(request: HttpRequest) -> MeOut:
 
 
 @router.post("/tokens", response={201: TokenOut})
-def create_token(request: HttpRequest, payload: TokenIn) -> tuple[int, TokenOut]:
+def create_token(request: HttpRequest, payload: TokenIn) -> Status:
     """Issue an API token for yourself; the secret is shown once."""
     token, secret = issue_token(user=request.user, name=payload.name)
-    return 201, TokenOut(id=token.pk, name=token.name, token=secret)
+    return Status(201, TokenOut(id=token.pk, name=token.name, token=secret))

@@ -2,7 +2,7 @@
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from chainstore.catalog import selectors, services
@@ -55,7 +55,7 @@ def list_skus(request: HttpRequest, filters: Query[SkuFilter]) -> Any:
 
 
 @router.post("/skus", response={201: SkuOut})
-def create_sku(request: HttpRequest, payload: SkuIn) -> tuple[int, SkuOut]:
+def create_sku(request: HttpRequest, payload: SkuIn) -> Status:
     brand = services.get_or_create_brand(payload.brand) if payload.brand else None
     sku = services.create_sku(
         code=payload.code,
@@ -71,7 +71,7 @@ def create_sku(request: HttpRequest, payload: SkuIn) -> tuple[int, SkuOut]:
         retail_price_fen=money_to_fen(payload.retail_price),
         standard_cost_micros=cost_to_micros(payload.standard_cost),
     )
-    return 201, SkuOut.from_sku(selectors.get_sku(sku_id=sku.pk))
+    return Status(201, SkuOut.from_sku(selectors.get_sku(sku_id=sku.pk)))
 
 
 @router.get("/skus/{code}", response=SkuOut)
@@ -101,12 +101,13 @@ def update_sku(request: HttpRequest, code: str, payload: SkuPatch) -> SkuOut:
 
 
 @router.post("/skus/{code}/barcodes", response={201: BarcodeOut})
-def add_barcode(request: HttpRequest, code: str, payload: BarcodeIn) -> tuple[int, BarcodeOut]:
+def add_barcode(request: HttpRequest, code: str, payload: BarcodeIn) -> Status:
     sku = selectors.get_sku(code=code)
     barcode = services.add_barcode(
         sku=sku, code=payload.code, kind=payload.kind, actor=request.user
     )
-    return 201, BarcodeOut(code=barcode.code, kind=barcode.kind, is_primary=barcode.is_primary)
+    out = BarcodeOut(code=barcode.code, kind=barcode.kind, is_primary=barcode.is_primary)
+    return Status(201, out)
 
 
 @router.get("/categories", response=list[CategoryOut])
@@ -119,13 +120,12 @@ def list_categories(request: HttpRequest) -> list[CategoryOut]:
 
 
 @router.post("/categories", response={201: CategoryOut})
-def create_category(request: HttpRequest, payload: CategoryIn) -> tuple[int, CategoryOut]:
+def create_category(request: HttpRequest, payload: CategoryIn) -> Status:
     category = services.create_category(
         code=payload.code, name=payload.name, parent=_category(payload.parent), actor=request.user
     )
-    return 201, CategoryOut(
-        id=category.pk, code=category.code, name=category.name, parent=payload.parent
-    )
+    out = CategoryOut(id=category.pk, code=category.code, name=category.name, parent=payload.parent)
+    return Status(201, out)
 
 
 @router.get("/scan", response=ScanOut)
@@ -138,7 +138,8 @@ def scan(request: HttpRequest, code: str) -> ScanOut:
         kind=result.parsed.kind,
         barcode=result.barcode,
         gtin=result.parsed.gtin,
-        sku=SkuOut.from_sku(selectors.get_sku(sku_id=result.sku.pk)),
+        # the ORM row, not a SkuOut: nested schema instances fail ninja's resolvers
+        sku=selectors.get_sku(sku_id=result.sku.pk),  # type: ignore[arg-type]
         lot=result.lot,
         expiry=result.expiry,
         serial=result.serial,

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Header, Router
+from ninja import Header, Router, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from chainstore.catalog.selectors import get_sku
@@ -23,10 +23,8 @@ from chainstore.inventory.schemas import (
     BalanceOut,
     IssueIn,
     LedgerOut,
-    LedgerRowOut,
     LotPatch,
     MoveIn,
-    MoveOut,
     OperationOut,
     ReceiptIn,
     ReleaseIn,
@@ -78,13 +76,15 @@ def operation_out(op: StockOperation) -> OperationOut:
         partner=op.partner,
         created_at=op.created_at,
         replayed=getattr(op, "replayed", False),
-        moves=[MoveOut.from_orm(m) for m in moves.order_by("id")],
-        reservations=[ReservationOut.from_orm(r) for r in reservations.order_by("id")],
+        # ORM rows, not schema instances: pydantic re-validates nested items through the
+        # resolvers, which need the model objects (a MoveOut has no .sku.code).
+        moves=list(moves.order_by("id")),  # type: ignore[arg-type]
+        reservations=list(reservations.order_by("id")),  # type: ignore[arg-type]
     )
 
 
-def _created(op: StockOperation) -> tuple[int, OperationOut]:
-    return (200 if getattr(op, "replayed", False) else 201), operation_out(op)
+def _created(op: StockOperation) -> Status:
+    return Status(200 if getattr(op, "replayed", False) else 201, operation_out(op))
 
 
 @router.post("/receipts", response={200: OperationOut, 201: OperationOut})
@@ -311,20 +311,22 @@ def ledger(request: HttpRequest, site: str, sku: str, limit: int = 50, offset: i
         limit=limit,
         offset=max(0, offset),
     )
-    return LedgerOut(
-        count=total,
-        items=[
-            LedgerRowOut(
-                move=MoveOut.from_orm(r.move),
-                operation_id=r.move.operation_id,
-                kind=r.move.operation.kind,
-                delta=milli_to_qty(r.delta),
-                balance_after=milli_to_qty(r.balance_after),
-                actor=r.move.actor.get_username() if r.move.actor_id else None,
-            )
+    # Plain dicts holding ORM rows: ninja validates the response through MoveOut's
+    # resolvers, which need the StockMove (nested schema instances fail there).
+    return {
+        "count": total,
+        "items": [
+            {
+                "move": r.move,
+                "operation_id": r.move.operation_id,
+                "kind": r.move.operation.kind,
+                "delta": milli_to_qty(r.delta),
+                "balance_after": milli_to_qty(r.balance_after),
+                "actor": r.move.actor.get_username() if r.move.actor_id else None,
+            }
             for r in rows
         ],
-    )
+    }
 
 
 @router.get("/alerts/below-safety-stock", response=list[AlertOut])

@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Router
+from ninja import Router, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from chainstore.core.errors import NotFound
@@ -23,9 +23,9 @@ def list_sites(request: HttpRequest, kind: str = "") -> Any:
 
 
 @router.post("", response={201: SiteOut})
-def create_site(request: HttpRequest, payload: SiteIn) -> tuple[int, Any]:
+def create_site(request: HttpRequest, payload: SiteIn) -> Status:
     site = services.create_site(actor=request.user, **payload.dict())
-    return 201, site
+    return Status(201, site)
 
 
 @router.get("/{code}", response=SiteOut)
@@ -39,9 +39,9 @@ def list_zones(request: HttpRequest, code: str) -> Any:
 
 
 @router.post("/{code}/zones", response={201: ZoneOut})
-def create_zone(request: HttpRequest, code: str, payload: ZoneIn) -> tuple[int, Any]:
+def create_zone(request: HttpRequest, code: str, payload: ZoneIn) -> Status:
     site = selectors.get_site(code=code, actor=request.user)
-    return 201, services.create_zone(site=site, actor=request.user, **payload.dict())
+    return Status(201, services.create_zone(site=site, actor=request.user, **payload.dict()))
 
 
 @router.get("/{code}/locations", response=list[LocationOut])
@@ -52,7 +52,7 @@ def list_locations(request: HttpRequest, code: str, kind: str = "") -> Any:
 
 
 @router.post("/{code}/locations", response={201: LocationOut})
-def create_location(request: HttpRequest, code: str, payload: LocationIn) -> tuple[int, Any]:
+def create_location(request: HttpRequest, code: str, payload: LocationIn) -> Status:
     site = selectors.get_site(code=code, actor=request.user)
     data = payload.dict()
     zone_code = data.pop("zone")
@@ -61,4 +61,4 @@ def create_location(request: HttpRequest, code: str, payload: LocationIn) -> tup
         zone = Zone.objects.filter(site=site, code=zone_code).first()
         if zone is None:
             raise NotFound("Unknown zone.", code="zone_not_found", zone=zone_code)
-    return 201, services.create_bin(site=site, zone=zone, actor=request.user, **data)
+    return Status(201, services.create_bin(site=site, zone=zone, actor=request.user, **data))
