@@ -1,16 +1,19 @@
 from django.contrib.auth import views as auth_views
-from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
 
-
-def dashboard(request: HttpRequest) -> HttpResponse:
-    return HttpResponse("chainstore")
-
+from chainstore.web import receiving, views
 
 urlpatterns = [
-    path("", dashboard, name="dashboard"),
-    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("", views.dashboard, name="dashboard"),
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("skus/", views.sku_list, name="sku_list"),
+    path("skus/<int:pk>/", views.sku_detail, name="sku_detail"),
+    path("stock/", views.site_stock, name="site_stock"),
+    path("receiving/", receiving.receiving, name="receiving"),
+    path("receiving/scan/", receiving.scan, name="receiving_scan"),
+    path("expiring/", views.expiring_lots, name="expiring_lots"),
+    path("alerts/safety-stock/", views.safety_alerts, name="safety_alerts"),
     path("counts/", include("chainstore.counts.urls")),
     path("data/", include("chainstore.integrations.urls")),
 ]

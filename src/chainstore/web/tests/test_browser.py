@@ -1,0 +1,112 @@
+"""End to end in headless Chromium on a phone-sized screen: log in, receive a GS1 scan with a
+keyboard-wedge scanner (typed + Enter), post, and find the lot in the site's stock."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from chainstore.core import testing
+from chainstore.inventory.models import SiteSku
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PHONE: Any = {"width": 390, "height": 844}
+GTIN = "6901234567892"
+
+# Playwright's sync API runs an event loop in this thread; Django's ORM calls from the test
+# body are still synchronous and safe here.
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(),
+        reason="needs Chromium at /usr/bin/chromium (./scripts/bootstrap.sh --browser)",
+    ),
+]
+
+
+@pytest.fixture
+def browser_page() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport=PHONE, locale="en-US", device_scale_factor=2)
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        try:
+            yield page
+        finally:
+            context.close()
+            browser.close()
+
+
+def _screenshot(page: Any, tmp_path: Path, name: str) -> None:
+    folder = Path(os.environ.get("CHAINSTORE_SCREENSHOT_DIR", tmp_path))
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+
+
+def test_receive_a_gs1_scan_and_see_it_in_site_stock(
+    transactional_db: None, live_server: Any, browser_page: Any, tmp_path: Path
+) -> None:
+    admin = testing.make_user("admin")
+    store = testing.make_site(admin, "store", code="SH001")
+    sku = testing.make_sku(
+        admin, code="MILK1L", name="光明鲜牛奶 1L", tracking="lot", shelf_life_days=30, barcode=GTIN
+    )
+    receiver = testing.make_user("warehouse_operator", sites=[store])
+    expiry = timezone.localdate() + dt.timedelta(days=20)
+    page = browser_page
+
+    page.goto(f"{live_server.url}/login/")
+    page.fill("#id_username", receiver.username)
+    page.fill("#id_password", "pw-123456")
+    page.get_by_test_id("login-submit").click()
+    page.wait_for_url(f"{live_server.url}/")
+    _screenshot(page, tmp_path, "dashboard-phone")
+
+    page.goto(f"{live_server.url}/receiving/")
+    scan = page.get_by_test_id("scan-input")
+    scan.wait_for()
+    assert page.evaluate("document.activeElement.id") == "scan-input"
+    # A wedge scanner types the GS1 element string (GTIN, expiry, lot) and presses Enter.
+    page.keyboard.type(f"01{GTIN.zfill(14)}17{expiry:%y%m%d}10LOT-2026A")
+    page.keyboard.press("Enter")
+    line = page.get_by_test_id("receipt-line")
+    line.wait_for()
+    assert line.get_by_test_id("line-name").inner_text() == "光明鲜牛奶 1L"
+    assert line.get_by_test_id("line-lot").inner_text() == "LOT-2026A"
+    assert line.get_by_test_id("line-expiry").inner_text() == expiry.isoformat()
+    assert page.evaluate("document.activeElement.id") == "scan-input"
+    line.get_by_test_id("line-quantity").fill("12")
+    _screenshot(page, tmp_path, "receiving-phone")
+
+    page.get_by_test_id("post-receipt").click()
+    page.get_by_test_id("receipt-posted").wait_for()
+    assert SiteSku.objects.get(site=store, sku=sku).on_hand == 12_000
+
+    page.get_by_test_id("view-site-stock").click()
+    table = page.get_by_test_id("site-stock")
+    table.wait_for()
+    row = table.locator("tbody tr", has_text="MILK1L")
+    assert row.count() == 1
+    text = row.inner_text()
+    assert "LOT-2026A" in text and "12" in text and expiry.isoformat() in text
+    _screenshot(page, tmp_path, "site-stock-phone")
