@@ -1,11 +1,18 @@
-from django.http import HttpRequest, HttpResponse
 from django.urls import path
+
+from . import views
 
 app_name = "counts"
 
-
-def placeholder(request: HttpRequest) -> HttpResponse:
-    return HttpResponse("counts")
-
-
-urlpatterns = [path("", placeholder, name="index")]
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("new/", views.create, name="create"),
+    path("<int:count_id>/", views.detail, name="detail"),
+    path("<int:count_id>/scan/", views.scan, name="scan"),
+    path("<int:count_id>/scan/record/", views.record, name="record"),
+    path(
+        "<int:count_id>/<str:name>/",
+        views.action,
+        name="action",
+    ),
+]

@@ -493,6 +493,8 @@ def write_off_expired(
             .select_related("sku", "lot", "location")
             .order_by("sku_id", "lot_id", "location_id")
         )
+        if not expired:
+            raise _NothingExpired  # rolls back: no empty operation, no audit row
         op = _open(
             OperationKind.SCRAP,
             site=site,
@@ -501,8 +503,6 @@ def write_off_expired(
             request_hash=request_hash,
             note="expired",
         )
-        if not expired:
-            return op
         posting = Posting(op)
         posting.lock((site.pk, b.sku_id) for b in expired)
         scrap = virtual_location(LocationKind.SCRAP)
@@ -520,10 +520,17 @@ def write_off_expired(
         posting.finish()
         return op
 
-    op = run_idempotent(
-        key=idempotency_key, request_hash=request_hash, find=_find_op, create=create
-    )
+    try:
+        op = run_idempotent(
+            key=idempotency_key, request_hash=request_hash, find=_find_op, create=create
+        )
+    except _NothingExpired:
+        return None
     return op if op.moves.exists() else None
+
+
+class _NothingExpired(Exception):
+    pass
 
 
 # -- reservations ----------------------------------------------------------------------
@@ -637,3 +644,84 @@ def set_safety_stock(*, site: Site, sku: Sku, quantity: int | None, actor: Any) 
     )
     row.safety_stock = quantity
     return row
+
+
+# -- stock counts ----------------------------------------------------------------------
+@dataclass(frozen=True)
+class CountAdjustment:
+    """One counted key's variance: delta = counted - expected (non-zero)."""
+
+    location: Location
+    sku: Sku
+    lot: Lot | None
+    delta: int
+
+
+def post_count_adjustments(
+    *,
+    site: Site,
+    lines: Sequence[CountAdjustment],
+    actor: Any,
+    reference: str = "",
+    idempotency_key: str | None = None,
+) -> StockOperation:
+    """盘点 Post a count's variances as one operation: gains from, losses to inventory
+    loss/gain. A loss the current available stock cannot cover raises InsufficientStock."""
+    ensure_can(actor, "count.approve", sites=[site.pk])
+    if not lines:
+        raise ValidationFailed(
+            _("A count adjustment needs at least one line."), code="empty_document"
+        )
+    for ln in lines:
+        if ln.delta == 0 or not isinstance(ln.delta, int):
+            raise ValidationFailed(
+                _("A count line needs a non-zero variance."), code="invalid_quantity"
+            )
+        _internal(ln.location, site)
+    ordered = sorted(lines, key=lambda ln: (ln.sku.pk, ln.location.pk, ln.lot.pk if ln.lot else 0))
+    request_hash = fingerprint(
+        {
+            "op": "count",
+            "site": site.pk,
+            "ref": reference,
+            "lines": [
+                [ln.location.pk, ln.sku.pk, ln.lot.pk if ln.lot else None, ln.delta]
+                for ln in ordered
+            ],
+        }
+    )
+
+    def create() -> StockOperation:
+        op = _open(
+            OperationKind.COUNT,
+            site=site,
+            actor=actor,
+            key=idempotency_key,
+            request_hash=request_hash,
+            reference=reference,
+        )
+        posting = Posting(op)
+        posting.lock((site.pk, ln.sku.pk) for ln in ordered)
+        virtual = virtual_location(LocationKind.ADJUSTMENT)
+        for ln in ordered:
+            quantity = abs(ln.delta)
+            if ln.delta > 0:
+                posting.put(ln.location, ln.sku, ln.lot, quantity)
+                source, dest = virtual, ln.location
+            else:
+                posting.take(ln.location, ln.sku, ln.lot, quantity)
+                source, dest = ln.location, virtual
+            posting.record(
+                sku=ln.sku,
+                lot=ln.lot,
+                quantity=quantity,
+                from_location=source,
+                to_location=dest,
+                reason="count",
+            )
+        posting.finish()
+        return op
+
+    return run_idempotent(
+        key=idempotency_key, request_hash=request_hash, find=_find_op, create=create
+    )
