@@ -118,7 +118,8 @@ def _parse_gs1(text: str, body: str) -> ParsedScan | None:
     except Exception:  # biip raises its own ParseError subclasses
         message = None
     if message is None:
-        if body.startswith("(") or GS in body:
+        looks_gs1 = body[:2] in ("01", "02") and is_valid_gtin(body[2:16])
+        if body.startswith("(") or GS in body or (looks_gs1 and len(body) > 16):
             raise InvalidBarcode(
                 "Not a valid GS1 element string.", code="invalid_gs1", barcode=body
             )

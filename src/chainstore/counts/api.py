@@ -6,7 +6,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Header, Router
+from ninja import Header, Router, Status
 
 from chainstore.catalog.models import Sku
 from chainstore.catalog.selectors import get_sku
@@ -81,7 +81,7 @@ def create_count(request: HttpRequest, payload: CountIn) -> Any:
         skus=skus,
         actor=request.user,
     )
-    return 201, CountOut.of(selectors.get_count(count_id=count.pk, actor=request.user))
+    return Status(201, CountOut.of(selectors.get_count(count_id=count.pk, actor=request.user)))
 
 
 @router.get("", response=CountPageOut)
@@ -140,7 +140,7 @@ def record_entry(request: HttpRequest, count_id: int, payload: EntryIn) -> Any:
     (entry,) = resolve_rows(count, [_row(payload)])
     line = services.record_entries(count=count, entries=[entry], actor=request.user)[0]
     line = selectors.list_lines(count=count).get(pk=line.pk)
-    return 201, LineOut.of(selectors.line_views(count, [line])[0])
+    return Status(201, LineOut.of(selectors.line_views(count, [line])[0]))
 
 
 @router.post("/{count_id}/entries/batch", response={201: BatchOut})
@@ -149,7 +149,7 @@ def record_batch(request: HttpRequest, count_id: int, payload: EntryBatchIn) -> 
     count = selectors.get_count(count_id=count_id, actor=request.user)
     entries = resolve_rows(count, [_row(e) for e in payload.entries])
     lines = services.record_entries(count=count, entries=entries, actor=request.user)
-    return 201, BatchOut(recorded=len(entries), lines=len({ln.pk for ln in lines}))
+    return Status(201, BatchOut(recorded=len(entries), lines=len({ln.pk for ln in lines})))
 
 
 @router.post("/{count_id}/recount", response=CountDetailOut)

@@ -218,11 +218,15 @@ class Posting:
         return move
 
     def finish(self) -> list[StockMove]:
-        for key in sorted(self._dirty):
-            row = self.site_skus[key]
+        dirty = [self.site_skus[key] for key in sorted(self._dirty)]
+        if len(dirty) == 1:
+            row = dirty[0]
             SiteSku.objects.filter(pk=row.pk).update(
                 on_hand=row.on_hand, avg_cost_micros=row.avg_cost_micros
             )
+        elif dirty:
+            # Rows are locked by this transaction, so one CASE update per batch is safe.
+            SiteSku.objects.bulk_update(dirty, ["on_hand", "avg_cost_micros"], batch_size=500)
         created = StockMove.objects.bulk_create(self.moves, batch_size=1000)
         self._dirty.clear()
         return created

@@ -21,7 +21,7 @@ def virtual_location(kind: str) -> Location:
         raise ValueError(f"{kind} is not a virtual location kind")
     pk = _virtual_cache.get(kind)
     if pk is not None:
-        loc = Location.objects.filter(pk=pk).first()
+        loc = Location.objects.filter(pk=pk, kind=kind, site__isnull=True).first()
         if loc is not None:
             return loc
     try:
