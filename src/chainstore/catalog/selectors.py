@@ -41,7 +41,10 @@ def _category_subtree_ids(root_id: int) -> list[int]:
 
 def get_sku(*, code: str | None = None, sku_id: int | None = None) -> Sku:
     qs = Sku.objects.select_related("category", "brand").prefetch_related("barcodes")
-    sku = qs.filter(code=code).first() if code is not None else qs.filter(pk=sku_id).first()
+    if code is not None:
+        sku = qs.filter(code=code).first()
+    else:
+        sku = qs.filter(pk=sku_id).first() if sku_id is not None else None
     if sku is None:
         raise SkuNotFound(sku=code or sku_id)
     return sku

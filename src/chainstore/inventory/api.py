@@ -71,7 +71,7 @@ def operation_out(op: StockOperation) -> OperationOut:
     return OperationOut(
         id=op.pk,
         kind=op.kind,
-        site=op.site.code if op.site_id else None,
+        site=op.site.code if op.site else None,
         reference=op.reference,
         partner=op.partner,
         created_at=op.created_at,
@@ -322,7 +322,7 @@ def ledger(request: HttpRequest, site: str, sku: str, limit: int = 50, offset: i
                 "kind": r.move.operation.kind,
                 "delta": milli_to_qty(r.delta),
                 "balance_after": milli_to_qty(r.balance_after),
-                "actor": r.move.actor.get_username() if r.move.actor_id else None,
+                "actor": r.move.actor.get_username() if r.move.actor else None,
             }
             for r in rows
         ],
@@ -332,16 +332,6 @@ def ledger(request: HttpRequest, site: str, sku: str, limit: int = 50, offset: i
 @router.get("/alerts/below-safety-stock", response=list[AlertOut])
 @paginate(LimitOffsetPagination)
 def below_safety_stock(request: HttpRequest, site: str | None = None) -> Any:
+    """(site, SKU) pairs whose available stock is under their safety stock, worst first."""
     site_obj = get_site(code=site, actor=request.user) if site else None
-    return [
-        AlertOut(
-            site=r.site.code,
-            sku=r.sku.code,
-            sku_name=r.sku.name,
-            on_hand=milli_to_qty(r.on_hand),
-            available=milli_to_qty(r.available),
-            safety_stock=milli_to_qty(r.safety_stock),
-            shortfall=milli_to_qty(r.shortfall),
-        )
-        for r in selectors.below_safety_stock(actor=request.user, site=site_obj)
-    ]
+    return selectors.below_safety_stock(actor=request.user, site=site_obj)

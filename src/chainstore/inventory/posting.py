@@ -160,6 +160,7 @@ class Posting:
         key = _key_filter(location, sku, lot)
         if Balance.objects.filter(key).update(on_hand=F("on_hand") + quantity):
             return
+        assert location.site_id is not None, "balances live at physical locations"
         try:
             with transaction.atomic():
                 Balance.objects.create(

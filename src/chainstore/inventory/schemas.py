@@ -7,7 +7,7 @@ from ninja import Field, Schema
 from pydantic import model_validator
 
 from chainstore.core.quantities import micros_to_cost, milli_to_qty
-from chainstore.inventory.models import Balance, Reservation, StockMove
+from chainstore.inventory.models import Balance, Reservation, SiteSku, StockMove
 
 Qty = Decimal
 
@@ -264,3 +264,31 @@ class AlertOut(Schema):
     available: Qty
     safety_stock: Qty
     shortfall: Qty
+
+    @staticmethod
+    def resolve_site(obj: SiteSku) -> str:
+        return obj.site.code
+
+    @staticmethod
+    def resolve_sku(obj: SiteSku) -> str:
+        return obj.sku.code
+
+    @staticmethod
+    def resolve_sku_name(obj: SiteSku) -> str:
+        return obj.sku.name
+
+    @staticmethod
+    def resolve_on_hand(obj: SiteSku) -> Decimal:
+        return milli_to_qty(obj.on_hand)
+
+    @staticmethod
+    def resolve_available(obj: SiteSku) -> Decimal:
+        return milli_to_qty(obj.available)  # type: ignore[attr-defined]
+
+    @staticmethod
+    def resolve_safety_stock(obj: SiteSku) -> Decimal:
+        return milli_to_qty(obj.safety_stock or 0)
+
+    @staticmethod
+    def resolve_shortfall(obj: SiteSku) -> Decimal:
+        return milli_to_qty(obj.shortfall)  # type: ignore[attr-defined]

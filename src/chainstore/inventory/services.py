@@ -38,7 +38,7 @@ from chainstore.inventory.models import (
     SiteSku,
     StockOperation,
 )
-from chainstore.inventory.posting import Posting
+from chainstore.inventory.posting import Posting, Taken
 from chainstore.sites.models import Location, LocationKind, Site
 from chainstore.sites.services import virtual_location
 
@@ -97,6 +97,12 @@ def _open(
         site_id=site.pk if site else None,
     )
     return op
+
+
+def _site_of(location: Location) -> Site:
+    if location.site is None:
+        raise InvalidLocation(_("Use a physical location."), location=location.code)
+    return location.site
 
 
 def _internal(location: Location, site: Site | None = None) -> None:
@@ -270,7 +276,7 @@ def move_stock(
     _positive(quantity)
     if lot is not None and lot.sku_id != sku.pk:
         raise ValidationFailed(_("The lot belongs to another SKU."), code="lot_sku_mismatch")
-    site = from_location.site
+    site = _site_of(from_location)
     request_hash = fingerprint(
         {
             "op": kind,
@@ -290,7 +296,7 @@ def move_stock(
             parts = posting.take_fefo([from_location], sku, quantity, today=dt.date.min)
         else:
             posting.take(from_location, sku, lot, quantity)
-            parts = [_Part(from_location, lot, quantity)]
+            parts = [Taken(from_location, lot, quantity)]
         for part in parts:
             posting.put(to_location, sku, part.lot, part.quantity)
             posting.record(
@@ -312,13 +318,6 @@ def move_stock(
 def put_away(**kwargs: Any) -> StockOperation:
     """上架: from the receiving location to a storage bin."""
     return move_stock(kind=OperationKind.PUTAWAY, **kwargs)
-
-
-@dataclass(frozen=True)
-class _Part:
-    location: Location
-    lot: Lot | None
-    quantity: int
 
 
 # -- issue -----------------------------------------------------------------------------
@@ -420,7 +419,7 @@ def adjust(
         raise ValidationFailed(
             _("Unknown adjustment reason."), code="invalid_reason", allowed=sorted(ADJUST_REASONS)
         )
-    site = location.site
+    site = _site_of(location)
     request_hash = fingerprint(
         {
             "op": "adjust",

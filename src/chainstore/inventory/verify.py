@@ -68,9 +68,9 @@ def verify_ledger() -> list[Difference]:
             diffs.append(Difference("balance_reserved", key, reserved.get(key, 0), res))
         if res > on_hand and res > 0 and on_hand >= 0:
             diffs.append(Difference("available_negative", key, res, on_hand))
-    for key, q in from_ledger.items():
-        if key not in seen and q != 0:
-            diffs.append(Difference("balance_missing", key, q, 0))
+    for ledger_key, q in from_ledger.items():
+        if ledger_key not in seen and q != 0:
+            diffs.append(Difference("balance_missing", ledger_key, q, 0))
     for site, sku, on_hand in SiteSku.objects.values_list("site_id", "sku_id", "on_hand").iterator(
         chunk_size=10000
     ):
