@@ -31,7 +31,7 @@ Key = tuple[int, int, int | None]  # location, sku, lot
 
 def scope_locations(count: StockCount) -> QuerySet[Location]:
     qs = Location.objects.filter(site_id=count.site_id, kind__in=COUNT_KINDS, is_virtual=False)
-    if count.scope == CountScope.ZONE:
+    if count.scope == CountScope.ZONE and count.zone_id is not None:
         qs = qs.filter(zone_id=count.zone_id)
     return qs
 

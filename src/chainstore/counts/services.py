@@ -268,7 +268,7 @@ def approve_count(*, count: StockCount, actor: Any, idempotency_key: str | None)
         pending = sum(1 for _id, _sku, counted, _exp in rows if counted is None)
         if pending:
             raise CountIncomplete(pending=pending)
-        counted = [_Counted(i, s, c - e) for i, s, c, e in rows]
+        counted = [_Counted(i, s, (c or 0) - (e or 0)) for i, s, c, e in rows]
         varied = {c.line_id: c for c in counted if c.variance}
         costs = _post(locked, varied, actor)
         gain = sum(

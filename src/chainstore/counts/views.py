@@ -78,7 +78,8 @@ def _create(request: HttpRequest) -> Any:
     scope = request.POST.get("scope", CountScope.FULL)
     zone = None
     if scope == CountScope.ZONE:
-        zone = Zone.objects.filter(site=site, pk=_int(request.POST.get("zone"))).first()
+        zone_id = _int(request.POST.get("zone"))
+        zone = Zone.objects.filter(site=site, pk=zone_id).first() if zone_id else None
     codes = [c for c in request.POST.get("skus", "").replace(",", " ").split() if c]
     skus = list(Sku.objects.filter(code__in=codes))
     missing = sorted(set(codes) - {s.code for s in skus})
