@@ -176,7 +176,7 @@ def approve(request: HttpRequest, count_id: int, idempotency_key: str | None = K
     replayed = getattr(approved, "replayed", False)
     fresh = selectors.get_count(count_id=count_id, actor=request.user)
     fresh.replayed = replayed  # type: ignore[attr-defined]
-    return (200 if replayed else 201), _detail(fresh, lines=False, show="all")
+    return Status(200 if replayed else 201, _detail(fresh, lines=False, show="all"))
 
 
 @router.post("/{count_id}/cancel", response=CountOut)
