@@ -19,6 +19,7 @@ serve:
 lint:
 	uv run ruff check src bench
 	uv run ruff format --check src bench
+	uv run mypy src/chainstore --exclude '/tests/'
 	uv run chainstore makemigrations --check --dry-run -v 0
 
 format:
