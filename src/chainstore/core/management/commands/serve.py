@@ -22,10 +22,9 @@ class Command(BaseCommand):
         from django.conf import settings
         from waitress import serve
 
-        from chainstore.config.wsgi import application
-
         # WhiteNoise serves from the finders; an existing STATIC_ROOT keeps it from warning.
         Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
+        from chainstore.config.wsgi import application
 
         executor = MigrationExecutor(connection)
         if executor.migration_plan(executor.loader.graph.leaf_nodes()):

@@ -81,4 +81,6 @@ class Command(BaseCommand):
         buffer = io.StringIO()
         Console(file=buffer, width=100, highlight=False).print(table)
         self.stdout.write(buffer.getvalue(), ending="")
-        self.stdout.write("Open http://127.0.0.1:8000/ after `chainstore serve` (or `make demo`).")
+        self.stdout.write(
+            "Log in at the URL `chainstore serve` prints (default http://127.0.0.1:8000/)."
+        )
