@@ -40,7 +40,7 @@ def _category_subtree_ids(root_id: int) -> list[int]:
 
 
 def get_sku(*, code: str | None = None, sku_id: int | None = None) -> Sku:
-    qs = Sku.objects.select_related("category", "brand").prefetch_related("barcodes")
+    qs = Sku.objects.select_related("category", "brand")
     if code is not None:
         sku = qs.filter(code=code).first()
     else:

@@ -5,8 +5,3 @@ class CoreConfig(AppConfig):
     name = "chainstore.core"
     label = "core"
     verbose_name = "Core"
-
-    def ready(self) -> None:
-        from chainstore.core import db
-
-        db.install()

@@ -15,7 +15,7 @@ from chainstore.core.errors import NotFound, ValidationFailed
 from chainstore.core.quantities import cost_to_micros, micros_to_cost, milli_to_qty, qty_to_milli
 from chainstore.inventory import selectors, services
 from chainstore.inventory.errors import LotNotFound, ReservationNotFound
-from chainstore.inventory.models import Lot, Reservation, StockOperation
+from chainstore.inventory.models import Lot, OperationKind, Reservation, StockOperation
 from chainstore.inventory.schemas import (
     AdjustIn,
     AlertOut,
@@ -67,7 +67,11 @@ def _location(site: Site, code: str | None) -> Location | None:
 
 def operation_out(op: StockOperation) -> OperationOut:
     moves = op.moves.select_related("sku", "lot", "from_location__site", "to_location__site")
-    reservations = op.reservations.select_related("site", "location", "sku", "lot")
+    reservations = (
+        op.reservations.select_related("site", "location", "sku", "lot").order_by("id")
+        if op.kind == OperationKind.RESERVE
+        else []
+    )
     return OperationOut(
         id=op.pk,
         kind=op.kind,
@@ -79,7 +83,7 @@ def operation_out(op: StockOperation) -> OperationOut:
         # ORM rows, not schema instances: pydantic re-validates nested items through the
         # resolvers, which need the model objects (a MoveOut has no .sku.code).
         moves=list(moves.order_by("id")),  # type: ignore[arg-type]
-        reservations=list(reservations.order_by("id")),  # type: ignore[arg-type]
+        reservations=list(reservations),  # type: ignore[arg-type]
     )
 
 

@@ -12,22 +12,26 @@ from chainstore.inventory.models import SiteSku
 
 
 def lock_site_skus(pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], SiteSku]:
-    """Create missing (site, sku) rows, then lock all of them in (site, sku) order."""
+    """Lock the (site, sku) rows in (site, sku) order, creating missing rows first."""
     keys = sorted(set(pairs))
     if not keys:
         return {}
+    locked = _select_for_update(keys)
+    missing = [key for key in keys if key not in locked]
+    if not missing:
+        return locked
+    for site_id, sku_id in missing:
+        try:
+            with transaction.atomic():
+                SiteSku.objects.create(site_id=site_id, sku_id=sku_id)
+        except IntegrityError:
+            pass  # created by a concurrent transaction
+    return _select_for_update(keys)
+
+
+def _select_for_update(keys: list[tuple[int, int]]) -> dict[tuple[int, int], SiteSku]:
     sites = {s for s, _ in keys}
     skus = {k for _, k in keys}
-    existing = set(
-        SiteSku.objects.filter(site_id__in=sites, sku_id__in=skus).values_list("site_id", "sku_id")
-    )
-    for site_id, sku_id in keys:
-        if (site_id, sku_id) not in existing:
-            try:
-                with transaction.atomic():
-                    SiteSku.objects.create(site_id=site_id, sku_id=sku_id)
-            except IntegrityError:
-                pass  # created by a concurrent transaction
     rows = (
         SiteSku.objects.select_for_update()
         .filter(site_id__in=sites, sku_id__in=skus)

@@ -43,6 +43,7 @@ NAVIGATION: tuple[NavEntry, ...] = (
     NavEntry(
         _("Import/Export"), "integrations:index", "arrow-left-right", ("data.import", "data.export")
     ),
+    NavEntry(_("Audit trail"), "audit_trail", "shield-check", ("audit.view",)),
 )
 
 ROLE_LABELS = dict(ROLE_CHOICES)

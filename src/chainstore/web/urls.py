@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from chainstore.web import receiving, views
+from chainstore.web import audit, receiving, views
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
@@ -14,6 +14,7 @@ urlpatterns = [
     path("receiving/scan/", receiving.scan, name="receiving_scan"),
     path("expiring/", views.expiring_lots, name="expiring_lots"),
     path("alerts/safety-stock/", views.safety_alerts, name="safety_alerts"),
+    path("audit/", audit.audit_trail, name="audit_trail"),
     path("counts/", include("chainstore.counts.urls")),
     path("data/", include("chainstore.integrations.urls")),
 ]

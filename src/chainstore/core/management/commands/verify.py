@@ -1,5 +1,6 @@
 """chainstore verify: balances == sum of moves, site totals == balances, reserved == open
-reservations. Exit code 1 (with a table of differences) when anything disagrees."""
+reservations, and the sealed audit hash chain is intact. Exit code 1 (with a table of
+differences) when anything disagrees."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from rich.console import Console
 from rich.table import Table
 
+from chainstore.core.audit import verify_trail
 from chainstore.inventory.models import Balance, Reservation, SiteSku, StockMove
 from chainstore.inventory.verify import verify_ledger
 
@@ -24,15 +26,22 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         started = time.perf_counter()
         diffs = verify_ledger()
+        trail = verify_trail()
         elapsed = time.perf_counter() - started
         self.stdout.write(
             f"Checked {StockMove.objects.count()} moves against {Balance.objects.count()} "
             f"balance keys, {SiteSku.objects.count()} site totals and "
             f"{Reservation.objects.count()} reservations in {elapsed:.2f} s."
         )
-        if not diffs:
-            self.stdout.write(self.style.SUCCESS("OK: balances == sum of moves."))
+        for problem in trail:
+            self.stderr.write(f"Audit trail: {problem}")
+        if not diffs and not trail:
+            self.stdout.write(
+                self.style.SUCCESS("OK: balances == sum of moves; audit chain intact.")
+            )
             return
+        if not diffs:
+            raise CommandError(f"Audit trail broken: {len(trail)} problem(s).", returncode=1)
         table = Table(title=f"{len(diffs)} difference(s)", title_justify="left")
         for column in ("check", "key", "expected", "actual"):
             table.add_column(column, justify="right" if column != "check" else "left")

@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from chainstore.core.audit import seal_trail
 from chainstore.demo.generate import build_demo
 from chainstore.demo.master import DEMO_USERS
 from chainstore.sites.models import Site
@@ -64,10 +65,12 @@ class Command(BaseCommand):
             result = build_demo(
                 stores=stores, skus=skus, days=days, seed=options["seed"], progress=phase
             )
+        sealed = seal_trail()  # the demo's audit events start the tamper-evident hash chain
         elapsed = time.perf_counter() - started
         self.stdout.write(
             f"Demo chain built in {elapsed:.1f} s: {result.sites} sites, {result.skus} SKUs, "
-            f"{result.lots} lots, {result.operations} operations, {result.moves} stock moves."
+            f"{result.lots} lots, {result.operations} operations, {result.moves} stock moves; "
+            f"{sealed} audit events sealed."
         )
         self._logins()
 
