@@ -35,6 +35,12 @@ NAVIGATION: tuple[NavEntry, ...] = (
         _("Safety-stock alerts"), "safety_alerts", "exclamation-triangle", ("inventory.view",)
     ),
     NavEntry(
+        _("Stock operations"),
+        "inventory:index",
+        "arrows-move",
+        ("inventory.move", "inventory.issue", "inventory.adjust"),
+    ),
+    NavEntry(
         _("Counts"),
         "counts:index",
         "clipboard-check",
@@ -43,7 +49,9 @@ NAVIGATION: tuple[NavEntry, ...] = (
     NavEntry(
         _("Import/Export"), "integrations:index", "arrow-left-right", ("data.import", "data.export")
     ),
+    NavEntry(_("Sites and bins"), "sites:index", "buildings", ("sites.view",)),
     NavEntry(_("Audit trail"), "audit_trail", "shield-check", ("audit.view",)),
+    NavEntry(_("Users"), "accounts:index", "people", ("users.manage",)),
 )
 
 ROLE_LABELS = dict(ROLE_CHOICES)

@@ -16,5 +16,9 @@ urlpatterns = [
     path("alerts/safety-stock/", views.safety_alerts, name="safety_alerts"),
     path("audit/", audit.audit_trail, name="audit_trail"),
     path("counts/", include("chainstore.counts.urls")),
+    path("ops/", include("chainstore.inventory.urls")),
+    path("catalog/", include("chainstore.catalog.urls")),
+    path("sites/", include("chainstore.sites.urls")),
+    path("accounts/", include("chainstore.accounts.urls")),
     path("data/", include("chainstore.integrations.urls")),
 ]
