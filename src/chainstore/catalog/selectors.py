@@ -1,9 +1,12 @@
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from dataclasses import dataclass
+
+from django.db.models import Count, Q, QuerySet
 
 from chainstore.catalog.errors import SkuNotFound
 from chainstore.catalog.models import Category, Sku
+from chainstore.core.errors import NotFound
 
 
 def list_skus(
@@ -52,3 +55,49 @@ def get_sku(*, code: str | None = None, sku_id: int | None = None) -> Sku:
 
 def list_categories() -> QuerySet[Category]:
     return Category.objects.select_related("parent").order_by("code")
+
+
+@dataclass(frozen=True)
+class CategoryNode:
+    category: Category
+    depth: int
+    sku_count: int  # SKUs directly in this category
+
+
+def category_tree() -> list[CategoryNode]:
+    """Every category, depth-first under its parent (children by code), with SKU counts."""
+    categories = list(Category.objects.order_by("code"))
+    counts = dict(
+        Sku.objects.filter(category__isnull=False)
+        .values_list("category_id")
+        .annotate(n=Count("id"))
+        .values_list("category_id", "n")
+    )
+    children: dict[int | None, list[Category]] = {}
+    ids = {c.pk for c in categories}
+    for c in categories:
+        parent = c.parent_id if c.parent_id in ids else None
+        children.setdefault(parent, []).append(c)
+    out: list[CategoryNode] = []
+    stack: list[tuple[Category, int]] = [(c, 0) for c in reversed(children.get(None, []))]
+    seen: set[int] = set()
+    while stack:
+        node, depth = stack.pop()
+        if node.pk in seen:
+            continue
+        seen.add(node.pk)
+        out.append(CategoryNode(node, depth, counts.get(node.pk, 0)))
+        stack.extend((c, depth + 1) for c in reversed(children.get(node.pk, [])))
+    return out
+
+
+def category_subtree_ids(category: Category) -> list[int]:
+    """The category and every category below it."""
+    return _category_subtree_ids(category.pk)
+
+
+def get_category(*, category_id: int) -> Category:
+    category = Category.objects.select_related("parent").filter(pk=category_id).first()
+    if category is None:
+        raise NotFound(category=category_id)
+    return category

@@ -14,6 +14,7 @@ from chainstore.catalog.models import Barcode, Brand, Category, Sku, Tracking
 from chainstore.core import audit
 from chainstore.core.errors import Conflict, ValidationFailed
 from chainstore.core.permissions import ensure_can
+from chainstore.inventory.selectors import sku_has_moves
 
 SKU_FIELDS = {
     "name",
@@ -74,6 +75,7 @@ def create_sku(
 def update_sku(*, sku: Sku, actor: Any, **fields: Any) -> Sku:
     ensure_can(actor, "catalog.manage")
     _check_sku_fields(fields)
+    _check_tracking_change(sku, fields)
     before = {k: getattr(sku, k) for k in fields}
     for key, value in fields.items():
         setattr(sku, key, value)
@@ -85,6 +87,58 @@ def update_sku(*, sku: Sku, actor: Any, **fields: Any) -> Sku:
         data={k: [str(before[k]), str(v)] for k, v in fields.items()},
     )
     return sku
+
+
+def _check_tracking_change(sku: Sku, fields: dict[str, Any]) -> None:
+    """Tracking is fixed once stock has moved: lots on the ledger would no longer match."""
+    if "tracking" not in fields or fields["tracking"] == sku.tracking:
+        return
+    if sku_has_moves(sku=sku):
+        raise Conflict(
+            "The SKU has stock moves; its tracking can no longer change.",
+            code="tracking_locked",
+            sku=sku.code,
+        )
+
+
+@transaction.atomic
+def update_category(
+    *, category: Category, name: str, parent: Category | None, actor: Any
+) -> Category:
+    """Rename a category and/or move it under another parent (None = top level)."""
+    ensure_can(actor, "catalog.manage")
+    name = name.strip()
+    if not name:
+        raise ValidationFailed("The category name is required.", code="missing_field")
+    # Lock every category row in id order: concurrent moves cannot build a cycle together.
+    parents = dict(
+        Category.objects.select_for_update().order_by("pk").values_list("pk", "parent_id")
+    )
+    node = parent.pk if parent is not None else None
+    seen: set[int] = set()
+    while node is not None and node not in seen:
+        seen.add(node)
+        if node == category.pk:
+            raise ValidationFailed(
+                "A category cannot be moved under itself or one of its subcategories.",
+                code="category_cycle",
+                category=category.code,
+            )
+        node = parents.get(node)
+    before = {"name": category.name, "parent": category.parent_id}
+    category.name = name
+    category.parent = parent
+    category.save(update_fields=["name", "parent"])
+    audit.record(
+        actor=actor,
+        action="category.update",
+        obj=category,
+        data={
+            "name": [before["name"], name],
+            "parent": [before["parent"], parent.pk if parent else None],
+        },
+    )
+    return category
 
 
 @transaction.atomic

@@ -202,3 +202,14 @@ def list_reservations(
     if active_only:
         qs = qs.filter(status=ReservationStatus.ACTIVE)
     return qs.order_by("-id")
+
+
+# -- rule checks for other apps' services (no actor: the calling service checked it) ----
+def sku_has_moves(*, sku: Sku) -> bool:
+    """Whether any stock move of the SKU exists (its tracking can then no longer change)."""
+    return StockMove.objects.filter(sku=sku).exists()
+
+
+def location_holds_stock(*, location: Location) -> bool:
+    """Whether the location has stock on hand or reserved (it cannot be deactivated)."""
+    return Balance.objects.filter(location=location).nonzero().exists()

