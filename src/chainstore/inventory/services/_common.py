@@ -98,6 +98,10 @@ def _internal(location: Location, site: Site | None = None) -> None:
         raise InvalidLocation(_("Use a physical location."), location=location.code)
     if site is not None and location.site_id != site.pk:
         raise InvalidLocation(_("The location belongs to another site."), location=location.code)
+    if not location.is_active:
+        raise InvalidLocation(
+            _("This location is inactive."), code="location_inactive", location=location.code
+        )
 
 
 # -- lots ------------------------------------------------------------------------------

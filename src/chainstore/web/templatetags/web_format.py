@@ -28,6 +28,12 @@ REASONS = {
     "theft": _("Theft"),
     "sale": _("Sale"),
     "transfer": _("Transfer"),
+    "transfer_out": _("Transfer out"),
+    "transfer_in": _("Transfer in"),
+    "replenishment": _("Replenishment"),
+    "internal_use": _("Internal use"),
+    "sample": _("Sample"),
+    "issue": _("Issue"),
 }
 
 
