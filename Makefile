@@ -20,7 +20,7 @@ lint:
 	uv run ruff check src bench
 	uv run ruff format --check src bench
 	uv run mypy src/chainstore --exclude '/tests/'
-	uv run chainstore makemigrations --check --dry-run -v 0
+	env -u DATABASE_URL uv run chainstore makemigrations --check --dry-run -v 0
 
 format:
 	uv run ruff format src bench
