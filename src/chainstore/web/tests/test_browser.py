@@ -4,7 +4,6 @@ keyboard-wedge scanner (typed + Enter), post, and find the lot in the site's sto
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,54 +12,18 @@ import pytest
 from django.utils import timezone
 
 from chainstore.core import testing
+from chainstore.core.browser import browser_marks, login, phone_page, screenshot
 from chainstore.inventory.models import SiteSku
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-PHONE: Any = {"width": 390, "height": 844}
 GTIN = "6901234567892"
 
-# Playwright's sync API runs an event loop in this thread; Django's ORM calls from the test
-# body are still synchronous and safe here.
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(),
-        reason="needs Chromium at /usr/bin/chromium (./scripts/bootstrap.sh --browser)",
-    ),
-]
+pytestmark = browser_marks
 
 
 @pytest.fixture
 def browser_page() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport=PHONE, locale="en-US", device_scale_factor=2)
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        try:
-            yield page
-        finally:
-            context.close()
-            browser.close()
-
-
-def _screenshot(page: Any, tmp_path: Path, name: str) -> None:
-    folder = Path(os.environ.get("CHAINSTORE_SCREENSHOT_DIR", tmp_path))
-    folder.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+    with phone_page("en-US") as page:
+        yield page
 
 
 def test_receive_a_gs1_scan_and_see_it_in_site_stock(
@@ -75,12 +38,8 @@ def test_receive_a_gs1_scan_and_see_it_in_site_stock(
     expiry = timezone.localdate() + dt.timedelta(days=20)
     page = browser_page
 
-    page.goto(f"{live_server.url}/login/")
-    page.fill("#id_username", receiver.username)
-    page.fill("#id_password", "pw-123456")
-    page.get_by_test_id("login-submit").click()
-    page.wait_for_url(f"{live_server.url}/")
-    _screenshot(page, tmp_path, "dashboard-phone")
+    login(page, live_server.url, receiver)
+    screenshot(page, tmp_path, "dashboard-phone")
 
     page.goto(f"{live_server.url}/receiving/")
     scan = page.get_by_test_id("scan-input")
@@ -96,7 +55,7 @@ def test_receive_a_gs1_scan_and_see_it_in_site_stock(
     assert line.get_by_test_id("line-expiry").inner_text() == expiry.isoformat()
     assert page.evaluate("document.activeElement.id") == "scan-input"
     line.get_by_test_id("line-quantity").fill("12")
-    _screenshot(page, tmp_path, "receiving-phone")
+    screenshot(page, tmp_path, "receiving-phone")
 
     page.get_by_test_id("post-receipt").click()
     page.get_by_test_id("receipt-posted").wait_for()
@@ -109,4 +68,4 @@ def test_receive_a_gs1_scan_and_see_it_in_site_stock(
     assert row.count() == 1
     text = row.inner_text()
     assert "LOT-2026A" in text and "12" in text and expiry.isoformat() in text
-    _screenshot(page, tmp_path, "site-stock-phone")
+    screenshot(page, tmp_path, "site-stock-phone")
