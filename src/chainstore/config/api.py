@@ -11,7 +11,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from chainstore.accounts.api import router as accounts_router
 from chainstore.catalog.api import router as catalog_router
 from chainstore.core.api import router as audit_router
-from chainstore.core.api_auth import SessionAuth, TokenAuth
+from chainstore.core.api_auth import SessionAuth, TokenAuth, docs_auth
 from chainstore.core.errors import DomainError
 from chainstore.counts.api import router as counts_router
 from chainstore.integrations.api import router as integrations_router
@@ -31,6 +31,7 @@ api = NinjaAPI(
     auth=[TokenAuth(), SessionAuth()],
     urls_namespace="api",
     docs_url="/docs",
+    docs_decorator=docs_auth,
     openapi_url="/openapi.json",
 )
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
-from django.http import HttpRequest
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse
 from ninja.security import APIKeyCookie, HttpBearer
 
 
@@ -28,3 +31,22 @@ class SessionAuth(APIKeyCookie):
         if user is not None and user.is_authenticated:
             return user
         return None
+
+
+def docs_auth(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """The OpenAPI document and explorer: a logged-in session or a valid bearer token."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            return view(request, *args, **kwargs)
+        header = request.headers.get("Authorization", "")
+        if header.startswith("Bearer "):
+            from chainstore.accounts.services import authenticate_token
+
+            if authenticate_token(header.removeprefix("Bearer ").strip()) is not None:
+                return view(request, *args, **kwargs)
+        return redirect_to_login(request.get_full_path())
+
+    return wrapper
