@@ -95,7 +95,9 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL + IMMEDIATE transactions + busy timeout: concurrent writers queue instead of
-    # failing with "database is locked" (see docs/architecture.md).
+    # failing with "database is locked"; threads of one process queue in-process first
+    # (chainstore.core.sqlite, see docs/architecture.md).
+    DATABASES["default"]["ENGINE"] = "chainstore.core.sqlite"
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 30,

@@ -14,7 +14,7 @@ STORAGES = {
 }
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405 - whitenoise warns when missing
 
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+if DATABASES["default"]["ENGINE"] == "chainstore.core.sqlite":  # noqa: F405
     # A file database (one per xdist worker), not the shared in-memory one: in-memory
     # SQLite ignores the busy timeout, and the concurrency tests need real WAL behaviour.
     DATABASES["default"]["TEST"] = {  # noqa: F405
