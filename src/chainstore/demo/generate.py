@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from chainstore.demo import master
+from chainstore.demo.counts import build_demo_counts
 from chainstore.demo.history import History
 from chainstore.demo.writer import LedgerWriter
 from chainstore.sites.models import VIRTUAL_KINDS, Location
@@ -67,6 +68,9 @@ def build_demo(
         history.safety_stock()
         step = progress("balances", 1)
         writer.finish()
+        step(1)
+        step = progress("counts", 1)
+        build_demo_counts(rng=rng, store=store_sites[0], manager=users["store_manager"])
         step(1)
     return DemoResult(
         sites=2 + stores,
