@@ -20,3 +20,7 @@ if DATABASES["default"]["ENGINE"] == "chainstore.core.sqlite":  # noqa: F405
     DATABASES["default"]["TEST"] = {  # noqa: F405
         "NAME": os.path.join(os.environ["CHAINSTORE_DATA_DIR"], "test.sqlite3")
     }
+
+# The live server (browser tests) serves each request in a new thread: persistent connections
+# would outlive those threads and keep the test database busy at teardown.
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405

@@ -54,10 +54,11 @@ def qty(milli: int | None) -> str:
 
 @register.filter
 def money(fen: int | None) -> str:
-    """Integer fen -> "¥1,234.56"."""
+    """Integer fen -> "¥1,234.56" (negative: "-¥10.00")."""
     if fen is None:
         return ""
-    return f"¥{fen_to_money(int(fen)):,f}"
+    amount = fen_to_money(int(fen))
+    return f"-¥{-amount:,f}" if amount < 0 else f"¥{amount:,f}"
 
 
 @register.filter
