@@ -14,6 +14,7 @@ from typing import Any
 from django.db.models import Max, Q, QuerySet, Sum
 
 from chainstore.catalog.models import Sku
+from chainstore.inventory.locks import lock_site_exclusive
 from chainstore.inventory.models import Balance, SiteSku, StockMove
 from chainstore.sites.models import Location, LocationKind
 
@@ -46,7 +47,11 @@ def snapshot_balances(count: StockCount) -> QuerySet[Balance]:
 
 
 def lock_scope(count: StockCount, sku_ids: Iterable[int] | None = None) -> None:
-    """Lock the site's SiteSku rows (all, or of `sku_ids`) in (site, sku) order."""
+    """Wait out in-flight postings at the site (and hold new ones until commit), then lock
+    the site's SiteSku rows (all, or of `sku_ids`) in (site, sku) order. Without the site
+    lock, a posting that creates a SiteSku row (first stock of a SKU at the site) would be
+    invisible to the row locks and could commit a move below the count's mark."""
+    lock_site_exclusive(count.site_id)
     qs = SiteSku.objects.select_for_update().filter(site_id=count.site_id)
     if sku_ids is not None:
         ids = sorted(set(sku_ids))

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -25,14 +25,20 @@ from chainstore.core import audit
 from chainstore.core.errors import InsufficientStock, ValidationFailed
 from chainstore.core.idempotency import fingerprint, run_idempotent
 from chainstore.core.permissions import ensure_can
-from chainstore.core.quantities import value_fen
+from chainstore.core.quantities import qty_to_milli, value_fen
 from chainstore.inventory.errors import LotNotTracked, LotRequired
-from chainstore.inventory.models import Lot, StockMove
+from chainstore.inventory.models import Balance, Lot, StockMove
 from chainstore.inventory.services import CountAdjustment, post_count_adjustments
 from chainstore.sites.models import Location, Site, Zone
 
 from . import ledger
-from .errors import CountIncomplete, CountStockChanged, InvalidState, NothingToRecount
+from .errors import (
+    CountIncomplete,
+    CountLossReserved,
+    CountStockChanged,
+    InvalidState,
+    NothingToRecount,
+)
 from .models import CountLine, CountScope, CountStatus, StockCount
 from .recording import EntryInput, record_entries_locked
 
@@ -48,8 +54,29 @@ __all__ = [
 ]
 
 
+def _short_only_by_reservations(site_id: int, details: dict[str, Any]) -> bool:
+    """Would the loss fit if nothing were reserved? (InsufficientStock names the key.)"""
+    lot = details.get("lot")
+    balance = (
+        Balance.objects.filter(
+            site_id=site_id,
+            location__code=details.get("location"),
+            sku__code=details.get("sku"),
+        )
+        .filter(Q(lot__number=lot) if lot else Q(lot__isnull=True))
+        .values_list("on_hand", "reserved")
+        .first()
+    )
+    requested = qty_to_milli(details.get("requested", "0"))
+    return balance is not None and balance[1] > 0 and balance[0] >= requested
+
+
 def _lock(count: StockCount) -> StockCount:
-    return StockCount.objects.select_for_update().select_related("site").get(pk=count.pk)
+    # of=("self",): lock the count row only. Without it PostgreSQL also locks the joined
+    # site row FOR UPDATE, which blocks every posting's foreign-key check at that site.
+    return (
+        StockCount.objects.select_for_update(of=("self",)).select_related("site").get(pk=count.pk)
+    )
 
 
 def _require(count: StockCount, *states: str) -> None:
@@ -327,9 +354,11 @@ def _post(count: StockCount, varied: dict[int, _Counted], actor: Any) -> dict[in
             lines=adjustments,
             actor=actor,
             reference=f"COUNT-{count.pk}",
-            idempotency_key=f"count-{count.pk}",
+            idempotency_key=None,  # the count row lock and its status prevent a double post
         )
     except InsufficientStock as exc:
+        if _short_only_by_reservations(count.site_id, exc.details):
+            raise CountLossReserved(**exc.details) from exc
         raise CountStockChanged(**exc.details) from exc
     count.operation = op
     moved: dict[tuple[int, int, int | None], int] = {}

@@ -117,7 +117,7 @@ def _csv_rows(text: str) -> Iterable[tuple[int, list[str]]]:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
     try:
         for number, row in enumerate(reader, start=1):
-            yield number, [cell.strip() for cell in row]
+            yield number, [_unescape(cell.strip()) for cell in row]
     except csv.Error as exc:
         raise BadFile(
             _("The CSV file could not be read: %(error)s") % {"error": exc}, code="bad_csv"
@@ -171,6 +171,27 @@ def plain_decimal(value: Decimal) -> str:
 
 
 # -- writing ---------------------------------------------------------------------------
+# Text starting with one of these is a formula to Excel/WPS ("CSV injection"): exported text
+# gets a leading apostrophe in CSV (stripped again on import) and is typed as text in XLSX.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _is_number(text: str) -> bool:
+    try:
+        Decimal(text)
+    except ArithmeticError:
+        return False
+    return True
+
+
+def _escape(text: str) -> str:
+    return "'" + text if text.startswith(_FORMULA_START) and not _is_number(text) else text
+
+
+def _unescape(text: str) -> str:
+    return text[1:] if text.startswith("'") and text[1:].startswith(_FORMULA_START) else text
+
+
 def write_csv(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
     """UTF-8 with a BOM, so Excel opens Chinese text correctly."""
     out = io.StringIO(newline="")
@@ -184,7 +205,7 @@ def write_csv(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
 def _csv_value(value: Any) -> str:
     if isinstance(value, Decimal):
         return plain_decimal(value)
-    return cell_text(value)
+    return _escape(cell_text(value)) if isinstance(value, str) else cell_text(value)
 
 
 def write_xlsx(headers: Sequence[str], rows: Iterable[Sequence[Any]], title: str = "data") -> bytes:
@@ -202,10 +223,21 @@ def write_xlsx(headers: Sequence[str], rows: Iterable[Sequence[Any]], title: str
         header_cells.append(cell)
     sheet.append(header_cells)
     for row in rows:
-        sheet.append([_xlsx_value(v) for v in row])
+        sheet.append([_xlsx_cell(sheet, v) for v in row])
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
+
+
+def _xlsx_cell(sheet: Any, value: Any) -> Any:
+    from openpyxl.cell import WriteOnlyCell
+
+    value = _xlsx_value(value)
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.data_type = "s"  # text, never a formula
+        return cell
+    return value
 
 
 def _xlsx_value(value: Any) -> Any:

@@ -195,12 +195,20 @@ def reserve(request: HttpRequest, payload: ReserveIn, idempotency_key: str | Non
 
 
 @router.post("/reservations/{reservation_id}/release", response=ReservationOut)
-def release(request: HttpRequest, reservation_id: int, payload: ReleaseIn) -> Any:
+def release(
+    request: HttpRequest, reservation_id: int, payload: ReleaseIn, idempotency_key: str | None = KEY
+) -> Any:
+    """Release all (no quantity) or part of a reservation; a replayed key releases nothing."""
     reservation = Reservation.objects.filter(pk=reservation_id).first()
     if reservation is None:
         raise ReservationNotFound(reservation=reservation_id)
     quantity = qty_to_milli(payload.quantity) if payload.quantity is not None else None
-    reservation = services.release(reservation=reservation, actor=request.user, quantity=quantity)
+    reservation = services.release(
+        reservation=reservation,
+        actor=request.user,
+        quantity=quantity,
+        idempotency_key=_require_key(idempotency_key),
+    )
     return Reservation.objects.select_related("site", "location", "sku", "lot").get(
         pk=reservation.pk
     )

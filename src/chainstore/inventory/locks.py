@@ -1,4 +1,5 @@
-"""Row locks, always taken in one global order: SiteSku rows sorted by (site, sku) first,
+"""Row locks, always taken in one global order: the sites' advisory locks (shared by
+postings, exclusive for a count's snapshot), then SiteSku rows sorted by (site, sku),
 then balance rows (by the conditional updates) in the order of sorted document lines.
 Every service that changes stock goes through chainstore.inventory.posting, which follows it."""
 
@@ -6,9 +7,35 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from chainstore.inventory.models import SiteSku
+
+# A namespace for PostgreSQL advisory locks keyed by site id (two-int form: class, object).
+_SITE_LOCK_CLASS = 7_301
+
+
+def lock_sites_shared(site_ids: Iterable[int]) -> None:
+    """Every posting holds its sites' lock in shared mode until commit, so a stock count can
+    wait for in-flight postings (including ones creating SiteSku rows it cannot see yet).
+
+    PostgreSQL: transaction-scoped shared advisory locks, in site order. SQLite: nothing to
+    do, since BEGIN IMMEDIATE already serialises every writer."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for site_id in sorted(set(site_ids)):
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock_shared(%s, %s)", [_SITE_LOCK_CLASS, site_id]
+            )
+
+
+def lock_site_exclusive(site_id: int) -> None:
+    """Wait until no posting at the site is in flight, and keep new ones out until commit."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_SITE_LOCK_CLASS, site_id])
 
 
 def lock_site_skus(pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], SiteSku]:

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from chainstore.catalog.models import Sku
 from chainstore.core.errors import InsufficientStock
 from chainstore.core.quantities import milli_to_qty, weighted_average_micros
-from chainstore.inventory.locks import lock_site_skus
+from chainstore.inventory.locks import lock_site_skus, lock_sites_shared
 from chainstore.inventory.models import Balance, Lot, SiteSku, StockMove, StockOperation
 from chainstore.sites.models import Location
 
@@ -48,7 +48,9 @@ class Posting:
     # -- locking -------------------------------------------------------------------
     def lock(self, pairs: Iterable[tuple[int, int]]) -> None:
         """Lock (site_id, sku_id) rows; call once, before touching any balance."""
-        self.site_skus.update(lock_site_skus(pairs))
+        keys = list(pairs)
+        lock_sites_shared(site for site, _sku in keys)
+        self.site_skus.update(lock_site_skus(keys))
 
     def site_sku(self, site_id: int, sku_id: int) -> SiteSku:
         try:

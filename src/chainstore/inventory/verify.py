@@ -4,7 +4,7 @@ Checks, all by aggregate queries (no per-row loops over the ledger):
 1. every Balance.on_hand equals moves in - moves out for (location, sku, lot);
 2. every SiteSku.on_hand equals the sum of its site's balances;
 3. every Balance.reserved equals the open reservations for its key;
-4. no available stock below zero.
+4. no negative on hand (balance or site total) and no available stock below zero.
 """
 
 from __future__ import annotations
@@ -66,7 +66,9 @@ def verify_ledger() -> list[Difference]:
             diffs.append(Difference("balance_on_hand", key, from_ledger.get(key, 0), on_hand))
         if reserved.get(key, 0) != res:
             diffs.append(Difference("balance_reserved", key, reserved.get(key, 0), res))
-        if res > on_hand and res > 0 and on_hand >= 0:
+        if on_hand < 0:
+            diffs.append(Difference("negative_on_hand", key, 0, on_hand))
+        if res > on_hand and res > 0:
             diffs.append(Difference("available_negative", key, res, on_hand))
     for ledger_key, q in from_ledger.items():
         if ledger_key not in seen and q != 0:
@@ -74,6 +76,8 @@ def verify_ledger() -> list[Difference]:
     for site, sku, on_hand in SiteSku.objects.values_list("site_id", "sku_id", "on_hand").iterator(
         chunk_size=10000
     ):
+        if on_hand < 0:
+            diffs.append(Difference("negative_site_total", (site, sku), 0, on_hand))
         if site_totals.get((site, sku), 0) != on_hand:
             diffs.append(
                 Difference("site_total", (site, sku), site_totals.get((site, sku), 0), on_hand)

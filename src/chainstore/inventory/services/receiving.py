@@ -14,6 +14,7 @@ from chainstore.core.errors import ValidationFailed
 from chainstore.core.idempotency import fingerprint
 from chainstore.core.permissions import ensure_can
 from chainstore.inventory.models import (
+    Balance,
     Lot,
     OperationKind,
     StockOperation,
@@ -34,8 +35,11 @@ from chainstore.sites.services import virtual_location
 
 @transaction.atomic
 def correct_lot_expiry(*, lot: Lot, expiry_date: dt.date | None, actor: Any) -> Lot:
-    """Fix a lot's expiry after receipt; FEFO order follows immediately."""
-    ensure_can(actor, "inventory.lots")
+    """Fix a lot's expiry after receipt; FEFO order follows immediately.
+
+    A lot is chain-wide, so the actor needs the permission at every site holding it."""
+    holding = set(Balance.objects.filter(lot=lot).values_list("site_id", flat=True))
+    ensure_can(actor, "inventory.lots", sites=sorted(holding))
     before = lot.expiry_date
     Lot.objects.filter(pk=lot.pk).update(expiry_date=expiry_date)
     lot.expiry_date = expiry_date

@@ -89,35 +89,57 @@ def reserve(
     return _run(idempotency_key, request_hash, create)
 
 
-@transaction.atomic
-def release(*, reservation: Reservation, actor: Any, quantity: int | None = None) -> Reservation:
-    """Give back all (or part) of a reservation's open quantity."""
+def release(
+    *,
+    reservation: Reservation,
+    actor: Any,
+    quantity: int | None = None,
+    idempotency_key: str | None = None,
+) -> Reservation:
+    """Give back all (or part) of a reservation's open quantity. A replay with the same
+    key releases nothing more and returns the reservation as it is now."""
     ensure_can(actor, "inventory.reserve", sites=[reservation.site_id])
     amount = reservation.open_quantity if quantity is None else quantity
-    _positive(amount)
-    updated = Reservation.objects.filter(
-        pk=reservation.pk, status=ReservationStatus.ACTIVE, open_quantity__gte=amount
-    ).update(open_quantity=F("open_quantity") - amount)
-    if not updated:
-        raise ValidationFailed(
-            _("The reservation does not hold that much."), code="reservation_exceeded"
+    if quantity is not None:
+        _positive(quantity)
+    request_hash = fingerprint({"op": "release", "reservation": reservation.pk, "q": quantity})
+
+    def create() -> StockOperation:
+        _positive(amount)
+        op = _open(
+            OperationKind.RELEASE,
+            site=reservation.site,
+            actor=actor,
+            key=idempotency_key,
+            request_hash=request_hash,
+            reference=f"reservation:{reservation.pk}",
         )
-    Balance.objects.filter(
-        location=reservation.location, sku_id=reservation.sku_id, lot=reservation.lot
-    ).update(reserved=F("reserved") - amount)
+        updated = Reservation.objects.filter(
+            pk=reservation.pk, status=ReservationStatus.ACTIVE, open_quantity__gte=amount
+        ).update(open_quantity=F("open_quantity") - amount)
+        if not updated:
+            raise ValidationFailed(
+                _("The reservation does not hold that much."), code="reservation_exceeded"
+            )
+        Balance.objects.filter(
+            location=reservation.location, sku_id=reservation.sku_id, lot=reservation.lot
+        ).update(reserved=F("reserved") - amount)
+        Reservation.objects.filter(pk=reservation.pk, open_quantity=0).update(
+            status=ReservationStatus.RELEASED
+        )
+        audit.record(
+            actor=actor,
+            action="reservation.release",
+            obj=reservation,
+            from_state=ReservationStatus.ACTIVE,
+            to_state=Reservation.objects.get(pk=reservation.pk).status,
+            site_id=reservation.site_id,
+            data={"quantity": amount},
+        )
+        return op
+
+    _run(idempotency_key, request_hash, create)
     reservation.refresh_from_db()
-    if reservation.open_quantity == 0:
-        Reservation.objects.filter(pk=reservation.pk).update(status=ReservationStatus.RELEASED)
-        reservation.status = ReservationStatus.RELEASED
-    audit.record(
-        actor=actor,
-        action="reservation.release",
-        obj=reservation,
-        from_state=ReservationStatus.ACTIVE,
-        to_state=reservation.status,
-        site_id=reservation.site_id,
-        data={"quantity": amount},
-    )
     return reservation
 
 

@@ -28,19 +28,27 @@ def test_reserve_list_release(api, admin, warehouse, sku):
     assert listed["items"][0]["id"] == reservation["id"]
 
     rid = reservation["id"]
-    res = post(api, f"/inventory/reservations/{rid}/release", {"quantity": "0.5"})
+    res = post(api, f"/inventory/reservations/{rid}/release", {"quantity": "0.5"}, key="rel-1")
     assert res.status_code == 200, res.content
     assert res.json()["open_quantity"] == "1.500"
-    res = post(api, f"/inventory/reservations/{rid}/release", {})
+    replay = post(api, f"/inventory/reservations/{rid}/release", {"quantity": "0.5"}, key="rel-1")
+    assert replay.json()["open_quantity"] == "1.500"  # a retried release releases nothing
+    assert reserved(loc, sku) == 1_500
+    missing_key = post(api, f"/inventory/reservations/{rid}/release", {"quantity": "0.5"})
+    assert (missing_key.status_code, missing_key.json()["code"]) == (
+        422,
+        "idempotency_key_required",
+    )
+    res = post(api, f"/inventory/reservations/{rid}/release", {}, key="rel-2")
     assert res.json()["status"] == "released"
     assert reserved(loc, sku) == 0
     assert api.get(f"{API}/inventory/reservations").json()["count"] == 0
     assert api.get(f"{API}/inventory/reservations", {"active": "false"}).json()["count"] == 1
 
     before = snapshot()
-    res = post(api, f"/inventory/reservations/{rid}/release", {"quantity": "1"})
+    res = post(api, f"/inventory/reservations/{rid}/release", {"quantity": "1"}, key="rel-3")
     assert (res.status_code, res.json()["code"]) == (422, "reservation_exceeded")
-    res = post(api, "/inventory/reservations/999999/release", {})
+    res = post(api, "/inventory/reservations/999999/release", {}, key="rel-4")
     assert (res.status_code, res.json()["code"]) == (404, "reservation_not_found")
     assert snapshot() == before
 

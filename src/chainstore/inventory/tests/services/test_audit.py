@@ -32,7 +32,7 @@ def test_every_posted_operation_has_an_audit_event(admin, warehouse, lot_sku, bi
 
     ops = list(StockOperation.objects.order_by("pk"))
     assert [op.kind for op in ops] == [
-        "receipt", "putaway", "issue", "adjustment", "reserve", "scrap"
+        "receipt", "putaway", "issue", "adjustment", "reserve", "release", "scrap"
     ]  # fmt: skip
     for op in ops:
         event = AuditEvent.objects.get(object_type="inventory.stockoperation", object_id=str(op.pk))
