@@ -133,7 +133,13 @@ def _resolve_lot(
             sku=sku.code, lot=number, recorded=str(lot.expiry_date), given=str(expiry)
         )
     if expiry is not None and lot.expiry_date is None:
-        Lot.objects.filter(pk=lot.pk).update(expiry_date=expiry)
+        # Set only if still unset: a concurrent receipt may have set another date.
+        if not Lot.objects.filter(pk=lot.pk, expiry_date__isnull=True).update(expiry_date=expiry):
+            recorded = Lot.objects.values_list("expiry_date", flat=True).get(pk=lot.pk)
+            if recorded != expiry:
+                raise LotExpiryMismatch(
+                    sku=sku.code, lot=number, recorded=str(recorded), given=str(expiry)
+                )
         lot.expiry_date = expiry
     if receiving and lot.expiry_date is not None and lot.expiry_date < today:
         raise ExpiredLot(
@@ -155,7 +161,13 @@ def _run(
 
 def _issue_sources(site: Site, location: Location | None) -> list[Location]:
     """Where issue and reserve take from: the given location, or the site's storage bins and
-    selling/shipping locations (not receiving, not damaged)."""
+    selling/shipping locations (never receiving or damaged stock)."""
     if location is not None:
+        if location.kind not in ISSUE_KINDS:
+            raise InvalidLocation(
+                _("Stock is issued only from storage bins and selling/shipping locations."),
+                code="not_an_issue_location",
+                location=location.code,
+            )
         return [location]
     return list(Location.objects.filter(site=site, kind__in=ISSUE_KINDS, is_active=True))

@@ -124,13 +124,16 @@ def write_off_expired(
     today = site_today(site)
     request_hash = fingerprint({"op": "scrap", "site": site.pk, "day": today})
 
-    def create() -> StockOperation:
-        expired = list(
+    def expired_balances() -> list[Balance]:
+        return list(
             Balance.objects.filter(site=site, lot__expiry_date__lt=today, on_hand__gt=F("reserved"))
             .select_related("sku", "lot", "location")
             .order_by("sku_id", "lot_id", "location_id")
         )
-        if not expired:
+
+    def create() -> StockOperation:
+        candidates = expired_balances()
+        if not candidates:
             raise _NothingExpired  # rolls back: no empty operation, no audit row
         op = _open(
             OperationKind.SCRAP,
@@ -141,7 +144,10 @@ def write_off_expired(
             note="expired",
         )
         posting = Posting(op)
-        posting.lock((site.pk, b.sku_id) for b in expired)
+        posting.lock((site.pk, b.sku_id) for b in candidates)
+        # Re-read under the locks: a posting that committed meanwhile changed the quantities.
+        locked_skus = {b.sku_id for b in candidates}
+        expired = [b for b in expired_balances() if b.sku_id in locked_skus]
         scrap = virtual_location(LocationKind.SCRAP)
         for b in expired:
             quantity = b.on_hand - b.reserved

@@ -41,3 +41,19 @@ def test_a_scoped_manager_cannot_move_the_expiry_of_a_lot_held_at_another_site(a
     manager_w2 = make_user("warehouse_manager", sites=[w2])
     services.correct_lot_expiry(lot=lot, expiry_date=days(today, 5), actor=manager_w2)
     assert Lot.objects.get(pk=lot.pk).expiry_date == days(today, 5)
+
+
+def test_damaged_stock_is_never_issued_even_when_its_location_is_named(admin):
+    from chainstore.inventory.errors import InvalidLocation
+    from chainstore.sites.models import Location
+
+    site = make_site(admin, "store")
+    sku = make_sku(admin)
+    damaged = Location.objects.get(site=site, code="DAMAGED")
+    stock(admin, site, sku, 2_000, location=damaged)
+
+    with pytest.raises(InvalidLocation) as refused:
+        services.issue(site=site, sku=sku, quantity=1_000, location=damaged, actor=admin)
+
+    assert refused.value.code == "not_an_issue_location"
+    assert Balance.objects.get(location=damaged, sku=sku).on_hand == 2_000
