@@ -4,7 +4,6 @@ from chainstore.core.errors import Conflict, InvalidState, NotFound, ValidationF
 
 __all__ = [
     "CountIncomplete",
-    "CountLossReserved",
     "CountNotFound",
     "CountStockChanged",
     "InvalidState",
@@ -33,14 +32,6 @@ class CountStockChanged(Conflict):
     default_message = _(
         "Stock of this line moved after it was counted and no longer covers the loss; "
         "recount the line."
-    )
-
-
-class CountLossReserved(Conflict):
-    code = "count_loss_reserved"
-    default_message = _(
-        "Units of this line are reserved for orders; release or re-source those reservations, "
-        "then approve again."
     )
 
 

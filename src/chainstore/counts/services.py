@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -25,16 +25,15 @@ from chainstore.core import audit
 from chainstore.core.errors import InsufficientStock, ValidationFailed
 from chainstore.core.idempotency import fingerprint, run_idempotent
 from chainstore.core.permissions import ensure_can
-from chainstore.core.quantities import qty_to_milli, value_fen
+from chainstore.core.quantities import value_fen
 from chainstore.inventory.errors import LotNotTracked, LotRequired
-from chainstore.inventory.models import Balance, Lot, StockMove
+from chainstore.inventory.models import Lot, StockMove
 from chainstore.inventory.services import CountAdjustment, post_count_adjustments
 from chainstore.sites.models import Location, Site, Zone
 
 from . import ledger
 from .errors import (
     CountIncomplete,
-    CountLossReserved,
     CountStockChanged,
     InvalidState,
     NothingToRecount,
@@ -52,23 +51,6 @@ __all__ = [
     "record_entry",
     "request_recount",
 ]
-
-
-def _short_only_by_reservations(site_id: int, details: dict[str, Any]) -> bool:
-    """Would the loss fit if nothing were reserved? (InsufficientStock names the key.)"""
-    lot = details.get("lot")
-    balance = (
-        Balance.objects.filter(
-            site_id=site_id,
-            location__code=details.get("location"),
-            sku__code=details.get("sku"),
-        )
-        .filter(Q(lot__number=lot) if lot else Q(lot__isnull=True))
-        .values_list("on_hand", "reserved")
-        .first()
-    )
-    requested = qty_to_milli(details.get("requested", "0"))
-    return balance is not None and balance[1] > 0 and balance[0] >= requested
 
 
 def _lock(count: StockCount) -> StockCount:
@@ -357,8 +339,6 @@ def _post(count: StockCount, varied: dict[int, _Counted], actor: Any) -> dict[in
             idempotency_key=None,  # the count row lock and its status prevent a double post
         )
     except InsufficientStock as exc:
-        if _short_only_by_reservations(count.site_id, exc.details):
-            raise CountLossReserved(**exc.details) from exc
         raise CountStockChanged(**exc.details) from exc
     count.operation = op
     moved: dict[tuple[int, int, int | None], int] = {}

@@ -1,14 +1,15 @@
-"""Regressions found in review: a client key cannot block a count's approval, and a loss
-held up by reservations gets its own clear error."""
+"""Regressions found in review: a client key cannot block a count's approval, and a counted
+loss is booked even when the stock was reserved (the reservations are shortened)."""
 
 import pytest
 
+from chainstore.core.models import AuditEvent
 from chainstore.core.testing import make_site, make_sku, make_user, stock
 from chainstore.counts import services as counts
-from chainstore.counts.errors import CountLossReserved
 from chainstore.counts.models import CountStatus
 from chainstore.inventory import services
 from chainstore.inventory.models import Balance
+from chainstore.inventory.verify import verify_ledger
 
 pytestmark = pytest.mark.django_db
 
@@ -46,17 +47,22 @@ def test_a_client_key_like_the_counts_cannot_block_approval():
     assert Balance.objects.get(site=site, sku=sku).on_hand == 8_999
 
 
-def test_a_loss_blocked_by_reservations_says_so_and_changes_nothing():
+def test_a_counted_loss_shortens_the_reservations_it_leaves_unbacked():
     admin = make_user("admin")
     site = make_site(admin, "store")
     sku = make_sku(admin)
     stock(admin, site, sku, 10_000, location=site.stock_location)
-    services.reserve(site=site, sku=sku, quantity=8_000, actor=admin)
-    count = _counted(admin, site, sku, 5_000)
+    older = services.reserve(site=site, sku=sku, quantity=3_000, actor=admin).reservations.get()
+    newer = services.reserve(site=site, sku=sku, quantity=5_000, actor=admin).reservations.get()
+    count = _counted(admin, site, sku, 5_000)  # 5 units are physically missing
 
-    with pytest.raises(CountLossReserved):
-        counts.approve_count(count=count, actor=admin, idempotency_key="approve")
+    approved = counts.approve_count(count=count, actor=admin, idempotency_key="approve")
 
-    assert Balance.objects.get(site=site, sku=sku).on_hand == 10_000
-    count.refresh_from_db()
-    assert count.status == CountStatus.COUNTING
+    assert approved.status == CountStatus.APPROVED
+    balance = Balance.objects.get(site=site, sku=sku)
+    assert (balance.on_hand, balance.reserved) == (5_000, 5_000)
+    older.refresh_from_db()
+    newer.refresh_from_db()
+    assert (older.open_quantity, newer.open_quantity) == (3_000, 2_000)  # newest cut first
+    assert AuditEvent.objects.filter(action="reservation.shortened").count() == 1
+    assert verify_ledger() == []

@@ -29,6 +29,7 @@ from chainstore.inventory.services._common import (
     _site_of,
     site_today,
 )
+from chainstore.inventory.services.reservations import shorten_reservations_for_loss
 from chainstore.sites.models import Location, LocationKind, Site
 from chainstore.sites.services import virtual_location
 
@@ -194,7 +195,8 @@ def post_count_adjustments(
     idempotency_key: str | None = None,
 ) -> StockOperation:
     """盘点 Post a count's variances as one operation: gains from, losses to inventory
-    loss/gain. A loss the current available stock cannot cover raises InsufficientStock."""
+    loss/gain. A loss is physical, so reservations it leaves unbacked are shortened (newest
+    first); a loss larger than the stock on hand raises InsufficientStock."""
     ensure_can(actor, "count.approve", sites=[site.pk])
     if not lines:
         raise ValidationFailed(
@@ -237,6 +239,9 @@ def post_count_adjustments(
                 posting.put(ln.location, ln.sku, ln.lot, quantity)
                 source, dest = virtual, ln.location
             else:
+                shorten_reservations_for_loss(
+                    location=ln.location, sku=ln.sku, lot=ln.lot, quantity=quantity, actor=actor
+                )
                 posting.take(ln.location, ln.sku, ln.lot, quantity)
                 source, dest = ln.location, virtual
             posting.record(

@@ -15,6 +15,7 @@ from chainstore.core.idempotency import fingerprint
 from chainstore.core.permissions import ensure_can
 from chainstore.inventory.models import (
     Balance,
+    Lot,
     OperationKind,
     Reservation,
     ReservationStatus,
@@ -141,6 +142,53 @@ def release(
     _run(idempotency_key, request_hash, create)
     reservation.refresh_from_db()
     return reservation
+
+
+def shorten_reservations_for_loss(
+    *, location: Location, sku: Sku, lot: Lot | None, quantity: int, actor: Any
+) -> int:
+    """A counted loss is physical. If taking it would leave less on hand than is reserved,
+    shorten the newest reservations of that key by the difference: they are no longer
+    backed by stock. Call under the posting's (site, sku) lock. Returns the amount cut."""
+    row = (
+        Balance.objects.filter(location=location, sku=sku, lot=lot)
+        .values_list("on_hand", "reserved")
+        .first()
+    )
+    if row is None:
+        return 0
+    on_hand, reserved = row
+    excess = reserved - max(on_hand - quantity, 0)
+    cut_total = 0
+    active = Reservation.objects.filter(
+        location=location, sku=sku, lot=lot, status=ReservationStatus.ACTIVE
+    ).order_by("-id")
+    for reservation in active:
+        if excess <= 0:
+            break
+        cut = min(excess, reservation.open_quantity)
+        if not Reservation.objects.filter(pk=reservation.pk, open_quantity__gte=cut).update(
+            open_quantity=F("open_quantity") - cut
+        ):
+            continue  # released meanwhile
+        Reservation.objects.filter(pk=reservation.pk, open_quantity=0).update(
+            status=ReservationStatus.RELEASED
+        )
+        Balance.objects.filter(location=location, sku=sku, lot=lot).update(
+            reserved=F("reserved") - cut
+        )
+        audit.record(
+            actor=actor,
+            action="reservation.shortened",
+            obj=reservation,
+            from_state=ReservationStatus.ACTIVE,
+            to_state=Reservation.objects.get(pk=reservation.pk).status,
+            site_id=reservation.site_id,
+            data={"quantity": cut, "reason": "count"},
+        )
+        excess -= cut
+        cut_total += cut
+    return cut_total
 
 
 # -- safety stock ----------------------------------------------------------------------
