@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from chainstore.integrations.errors import BadFile
 
 MAX_ROWS = 200_000
+MAX_XLSX_UNCOMPRESSED = 256 * 1024 * 1024  # a zip bomb is refused before openpyxl opens it
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0"
 _HEADER_STRIP = re.compile(r"[\s_\-*＊:：()（）\[\]【】]+")
@@ -127,6 +128,7 @@ def _csv_rows(text: str) -> Iterable[tuple[int, list[str]]]:
 def _xlsx_rows(data: bytes) -> Iterable[tuple[int, list[str]]]:
     from openpyxl import load_workbook
 
+    _check_unpacked_size(data)
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
@@ -143,6 +145,20 @@ def _xlsx_rows(data: bytes) -> Iterable[tuple[int, list[str]]]:
             yield number, [cell_text(value) for value in row]
     finally:
         workbook.close()
+
+
+def _check_unpacked_size(data: bytes) -> None:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except zipfile.BadZipFile:
+        return  # load_workbook reports it as not a workbook
+    if unpacked > MAX_XLSX_UNCOMPRESSED:
+        raise BadFile(
+            _("The workbook unpacks to more than %(mb)s MB; split it.")
+            % {"mb": MAX_XLSX_UNCOMPRESSED // (1024 * 1024)},
+            code="file_too_large",
+        )
 
 
 def cell_text(value: Any) -> str:

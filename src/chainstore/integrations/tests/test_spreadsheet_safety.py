@@ -1,4 +1,5 @@
-"""Exported text that starts like a formula stays text in Excel/WPS, and survives a round trip."""
+"""Spreadsheet safety: formula-like text stays text (and survives a round trip), and an XLSX
+that unpacks to too much is refused before parsing."""
 
 import io
 
@@ -26,3 +27,16 @@ def test_csv_export_escapes_formulas_and_import_restores_the_text():
     assert rows[0][1] == '=HYPERLINK("http://evil","click")'
     assert rows[1][1] == "@SUM(A1)"
     assert rows[0][2] == "-2"
+
+
+def test_an_xlsx_that_unpacks_to_too_much_is_refused_before_parsing(monkeypatch):
+    import pytest
+
+    from chainstore.integrations import spreadsheet
+    from chainstore.integrations.errors import BadFile
+
+    data = write_xlsx(HEADERS, ROWS)
+    monkeypatch.setattr(spreadsheet, "MAX_XLSX_UNCOMPRESSED", 100)
+    with pytest.raises(BadFile) as refused:
+        read_sheet(data, "x.xlsx")
+    assert refused.value.code == "file_too_large"
