@@ -71,13 +71,13 @@ def create_sku(request: HttpRequest, payload: SkuIn) -> Status:
         retail_price_fen=money_to_fen(payload.retail_price),
         standard_cost_micros=cost_to_micros(payload.standard_cost),
     )
-    return Status(201, SkuOut.from_sku(selectors.get_sku(sku_id=sku.pk)))
+    return Status(201, SkuOut.from_orm(selectors.get_sku(sku_id=sku.pk)))
 
 
 @router.get("/skus/{code}", response=SkuOut)
 def get_sku(request: HttpRequest, code: str) -> SkuOut:
     ensure_can(request.user, "catalog.view")
-    return SkuOut.from_sku(selectors.get_sku(code=code))
+    return SkuOut.from_orm(selectors.get_sku(code=code))
 
 
 @router.patch("/skus/{code}", response=SkuOut)
@@ -97,7 +97,7 @@ def update_sku(request: HttpRequest, code: str, payload: SkuPatch) -> SkuOut:
         else:
             fields[key] = value
     services.update_sku(sku=sku, actor=request.user, **fields)
-    return SkuOut.from_sku(selectors.get_sku(code=code))
+    return SkuOut.from_orm(selectors.get_sku(code=code))
 
 
 @router.post("/skus/{code}/barcodes", response={201: BarcodeOut})

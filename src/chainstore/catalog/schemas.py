@@ -5,8 +5,7 @@ from decimal import Decimal
 
 from ninja import Field, Schema
 
-from chainstore.catalog.models import Sku
-from chainstore.core.quantities import fen_to_money, micros_to_cost
+from chainstore.core.schemas import Fen, MicroCost
 
 
 class BarcodeOut(Schema):
@@ -24,43 +23,16 @@ class SkuOut(Schema):
     id: int
     code: str
     name: str
-    category: str | None
-    brand: str | None
+    category: str | None = Field(None, alias="category.code")
+    brand: str | None = Field(None, alias="brand.name")
     base_unit: str
     tracking: str
     shelf_life_days: int | None
     storage: str
-    retail_price: Decimal
-    standard_cost: Decimal
+    retail_price: Fen = Field(alias="retail_price_fen")
+    standard_cost: MicroCost = Field(alias="standard_cost_micros")
     is_active: bool
     barcodes: list[BarcodeOut]
-
-    @staticmethod
-    def resolve_category(obj: Sku) -> str | None:
-        return obj.category.code if obj.category else None
-
-    @staticmethod
-    def resolve_brand(obj: Sku) -> str | None:
-        return obj.brand.name if obj.brand else None
-
-    @staticmethod
-    def resolve_retail_price(obj: Sku) -> Decimal:
-        return fen_to_money(obj.retail_price_fen)
-
-    @staticmethod
-    def resolve_standard_cost(obj: Sku) -> Decimal:
-        return micros_to_cost(obj.standard_cost_micros)
-
-    @staticmethod
-    def resolve_barcodes(obj: Sku) -> list[BarcodeOut]:
-        return [
-            BarcodeOut(code=b.code, kind=b.kind, is_primary=b.is_primary)
-            for b in obj.barcodes.all()
-        ]
-
-    @staticmethod
-    def from_sku(sku: Sku) -> SkuOut:
-        return SkuOut.from_orm(sku)
 
 
 class SkuIn(Schema):

@@ -6,8 +6,8 @@ from decimal import Decimal
 from ninja import Field, Schema
 from pydantic import model_validator
 
-from chainstore.core.quantities import micros_to_cost, milli_to_qty
-from chainstore.inventory.models import Balance, Reservation, SiteSku, StockMove
+from chainstore.core.schemas import MicroCost, MilliQty
+from chainstore.inventory.models import Balance, StockMove
 
 Qty = Decimal
 
@@ -96,31 +96,15 @@ class WriteOffIn(Schema):
 
 class MoveOut(Schema):
     id: int
-    sku: str
-    lot: str | None
-    expiry: dt.date | None
-    quantity: Qty
+    sku: str = Field(alias="sku.code")
+    lot: str | None = Field(None, alias="lot.number")
+    expiry: dt.date | None = Field(None, alias="lot.expiry_date")
+    quantity: MilliQty
     from_location: str
     to_location: str
-    unit_cost: Decimal
+    unit_cost: MicroCost = Field(alias="unit_cost_micros")
     reason: str
     created_at: dt.datetime
-
-    @staticmethod
-    def resolve_sku(obj: StockMove) -> str:
-        return obj.sku.code
-
-    @staticmethod
-    def resolve_lot(obj: StockMove) -> str | None:
-        return obj.lot.number if obj.lot else None
-
-    @staticmethod
-    def resolve_expiry(obj: StockMove) -> dt.date | None:
-        return obj.lot.expiry_date if obj.lot else None
-
-    @staticmethod
-    def resolve_quantity(obj: StockMove) -> Decimal:
-        return milli_to_qty(obj.quantity)
 
     @staticmethod
     def resolve_from_location(obj: StockMove) -> str:
@@ -130,45 +114,17 @@ class MoveOut(Schema):
     def resolve_to_location(obj: StockMove) -> str:
         return str(obj.to_location)
 
-    @staticmethod
-    def resolve_unit_cost(obj: StockMove) -> Decimal:
-        return micros_to_cost(obj.unit_cost_micros)
-
 
 class ReservationOut(Schema):
     id: int
-    site: str
-    location: str
-    sku: str
-    lot: str | None
-    quantity: Qty
-    open_quantity: Qty
+    site: str = Field(alias="site.code")
+    location: str = Field(alias="location.code")
+    sku: str = Field(alias="sku.code")
+    lot: str | None = Field(None, alias="lot.number")
+    quantity: MilliQty
+    open_quantity: MilliQty
     reference: str
     status: str
-
-    @staticmethod
-    def resolve_site(obj: Reservation) -> str:
-        return obj.site.code
-
-    @staticmethod
-    def resolve_location(obj: Reservation) -> str:
-        return obj.location.code
-
-    @staticmethod
-    def resolve_sku(obj: Reservation) -> str:
-        return obj.sku.code
-
-    @staticmethod
-    def resolve_lot(obj: Reservation) -> str | None:
-        return obj.lot.number if obj.lot else None
-
-    @staticmethod
-    def resolve_quantity(obj: Reservation) -> Decimal:
-        return milli_to_qty(obj.quantity)
-
-    @staticmethod
-    def resolve_open_quantity(obj: Reservation) -> Decimal:
-        return milli_to_qty(obj.open_quantity)
 
 
 class OperationOut(Schema):
@@ -184,51 +140,19 @@ class OperationOut(Schema):
 
 
 class BalanceOut(Schema):
-    site: str
-    location: str
-    sku: str
-    sku_name: str
-    lot: str | None
-    expiry: dt.date | None
-    on_hand: Qty
-    reserved: Qty
-    available: Qty
+    site: str = Field(alias="site.code")
+    location: str = Field(alias="location.code")
+    sku: str = Field(alias="sku.code")
+    sku_name: str = Field(alias="sku.name")
+    lot: str | None = Field(None, alias="lot.number")
+    expiry: dt.date | None = Field(None, alias="lot.expiry_date")
+    on_hand: MilliQty
+    reserved: MilliQty
+    available: MilliQty
 
     @staticmethod
-    def resolve_site(obj: Balance) -> str:
-        return obj.site.code
-
-    @staticmethod
-    def resolve_location(obj: Balance) -> str:
-        return obj.location.code
-
-    @staticmethod
-    def resolve_sku(obj: Balance) -> str:
-        return obj.sku.code
-
-    @staticmethod
-    def resolve_sku_name(obj: Balance) -> str:
-        return obj.sku.name
-
-    @staticmethod
-    def resolve_lot(obj: Balance) -> str | None:
-        return obj.lot.number if obj.lot else None
-
-    @staticmethod
-    def resolve_expiry(obj: Balance) -> dt.date | None:
-        return obj.lot.expiry_date if obj.lot else None
-
-    @staticmethod
-    def resolve_on_hand(obj: Balance) -> Decimal:
-        return milli_to_qty(obj.on_hand)
-
-    @staticmethod
-    def resolve_reserved(obj: Balance) -> Decimal:
-        return milli_to_qty(obj.reserved)
-
-    @staticmethod
-    def resolve_available(obj: Balance) -> Decimal:
-        return milli_to_qty(obj.on_hand - obj.reserved)
+    def resolve_available(obj: Balance) -> int:
+        return obj.on_hand - obj.reserved
 
 
 class AvailabilityOut(Schema):
@@ -257,38 +181,12 @@ class LedgerOut(Schema):
 
 
 class AlertOut(Schema):
-    site: str
-    sku: str
-    sku_name: str
-    on_hand: Qty
-    available: Qty
-    safety_stock: Qty
-    shortfall: Qty
+    """A row of inventory.selectors.below_safety_stock (annotated with available, shortfall)."""
 
-    @staticmethod
-    def resolve_site(obj: SiteSku) -> str:
-        return obj.site.code
-
-    @staticmethod
-    def resolve_sku(obj: SiteSku) -> str:
-        return obj.sku.code
-
-    @staticmethod
-    def resolve_sku_name(obj: SiteSku) -> str:
-        return obj.sku.name
-
-    @staticmethod
-    def resolve_on_hand(obj: SiteSku) -> Decimal:
-        return milli_to_qty(obj.on_hand)
-
-    @staticmethod
-    def resolve_available(obj: SiteSku) -> Decimal:
-        return milli_to_qty(obj.available)  # type: ignore[attr-defined]
-
-    @staticmethod
-    def resolve_safety_stock(obj: SiteSku) -> Decimal:
-        return milli_to_qty(obj.safety_stock or 0)
-
-    @staticmethod
-    def resolve_shortfall(obj: SiteSku) -> Decimal:
-        return milli_to_qty(obj.shortfall)  # type: ignore[attr-defined]
+    site: str = Field(alias="site.code")
+    sku: str = Field(alias="sku.code")
+    sku_name: str = Field(alias="sku.name")
+    on_hand: MilliQty
+    available: MilliQty
+    safety_stock: MilliQty
+    shortfall: MilliQty
