@@ -76,16 +76,7 @@ def update_sku(*, sku: Sku, actor: Any, **fields: Any) -> Sku:
     ensure_can(actor, "catalog.manage")
     _check_sku_fields(fields)
     _check_tracking_change(sku, fields)
-    before = {k: getattr(sku, k) for k in fields}
-    for key, value in fields.items():
-        setattr(sku, key, value)
-    sku.save(update_fields=list(fields))
-    audit.record(
-        actor=actor,
-        action="sku.update",
-        obj=sku,
-        data={k: [str(before[k]), str(v)] for k, v in fields.items()},
-    )
+    audit.save_changes(sku, fields, actor=actor, action="sku.update")
     return sku
 
 

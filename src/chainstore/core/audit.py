@@ -110,3 +110,25 @@ def verify_trail() -> list[str]:
     if head is not None and (head.last_seq != expected_seq or head.last_hash != prev):
         problems.append("sealed events were deleted after the last seal")
     return problems
+
+
+def save_changes(
+    obj: dj_models.Model,
+    fields: dict[str, Any],
+    *,
+    actor: Any,
+    action: str,
+    site_id: int | None = None,
+) -> None:
+    """Set `fields` on a master record, save just those columns and audit each from -> to."""
+    before = {key: getattr(obj, key) for key in fields}
+    for key, value in fields.items():
+        setattr(obj, key, value)
+    obj.save(update_fields=list(fields))
+    record(
+        actor=actor,
+        action=action,
+        obj=obj,
+        site_id=site_id,
+        data={key: [str(before[key]), str(value)] for key, value in fields.items()},
+    )

@@ -160,17 +160,7 @@ def update_site(*, site: Site, actor: Any, **fields: Any) -> Site:
         raise ValidationFailed("The site name is required.", code="missing_field")
     if "timezone" in fields:
         _check_timezone(fields["timezone"])
-    before = {k: getattr(site, k) for k in fields}
-    for key, value in fields.items():
-        setattr(site, key, value)
-    site.save(update_fields=list(fields))
-    audit.record(
-        actor=actor,
-        action="site.update",
-        obj=site,
-        site_id=site.pk,
-        data={k: [str(before[k]), str(v)] for k, v in fields.items()},
-    )
+    audit.save_changes(site, fields, actor=actor, action="site.update", site_id=site.pk)
     return site
 
 
@@ -206,16 +196,8 @@ def update_location(*, location: Location, actor: Any, **fields: Any) -> Locatio
     zone = fields.get("zone")
     if zone is not None and zone.site_id != location.site_id:
         raise ValidationFailed("The zone belongs to another site.", code="zone_site_mismatch")
-    before = {k: getattr(location, k) for k in fields}
-    for key, value in fields.items():
-        setattr(location, key, value)
-    location.save(update_fields=list(fields))
-    audit.record(
-        actor=actor,
-        action="location.update",
-        obj=location,
-        site_id=location.site_id,
-        data={k: [str(before[k]), str(v)] for k, v in fields.items()},
+    audit.save_changes(
+        location, fields, actor=actor, action="location.update", site_id=location.site_id
     )
     return location
 
