@@ -99,6 +99,32 @@ class History:
         else:  # FEFO, then FIFO: lot ids grow with time
             bisect.insort(entries, [expiry, lot, quantity])
 
+    def arrive(
+        self,
+        op: int,
+        k: int,
+        lot: int | None,
+        expiry: int,
+        quantity: int,
+        *,
+        source: int,
+        dest: int,
+        reason: str,
+        unit_cost_micros: int | None = None,
+    ) -> None:
+        """Write the move into `dest` and put the units on that shelf."""
+        self.writer.move(
+            op,
+            sku_id=self.chain.skus[k].id,
+            lot_id=lot,
+            quantity=quantity,
+            from_location=source,
+            to_location=dest,
+            reason=reason,
+            unit_cost_micros=unit_cost_micros,
+        )
+        self.put(dest, k, lot, expiry, quantity)
+
     def available(self, loc: int, k: int, day: int) -> int:
         return sum(e[2] for e in self.shelf.get((loc, k), ()) if e[0] >= day)
 
@@ -165,17 +191,17 @@ class History:
             for k, lot, expiry, q, cost in shipped:
                 sku = chain.skus[k]
                 loc = sku.bin_by_site[chain.rdc.pk]
-                self.writer.move(
+                self.arrive(
                     op,
-                    sku_id=sku.id,
-                    lot_id=lot,
-                    quantity=q,
-                    from_location=self.transit,
-                    to_location=loc,
+                    k,
+                    lot,
+                    expiry,
+                    q,
+                    source=self.transit,
+                    dest=loc,
                     reason="transfer_in",
                     unit_cost_micros=cost,
                 )
-                self.put(loc, k, lot, expiry, q)
         for i, store in enumerate(chain.stores):
             self.sell(i, store, date, day)
         if date.weekday() == 0:
@@ -234,17 +260,17 @@ class History:
             chosen, expiry = lots[self.rng.randrange(2)]
             parts = [(chosen, expiry, quantity)]
         for lot, expiry, q in parts:
-            self.writer.move(
+            self.arrive(
                 op,
-                sku_id=sku.id,
-                lot_id=lot,
-                quantity=q,
-                from_location=self.supplier,
-                to_location=loc,
+                k,
+                lot,
+                expiry,
+                q,
+                source=self.supplier,
+                dest=loc,
                 reason="opening",
                 unit_cost_micros=sku.cost_micros,
             )
-            self.put(loc, k, lot, expiry, q)
 
     def supplier_receipts(
         self,
@@ -293,17 +319,17 @@ class History:
                     lot = self.new_lot(k, f"{date:%Y%m%d}{letter}", exp_date, at)
                     expiry = exp_date.toordinal()
                 loc = sku.bin_by_site[site.pk]
-                self.writer.move(
+                self.arrive(
                     op,
-                    sku_id=sku.id,
-                    lot_id=lot,
-                    quantity=q,
-                    from_location=self.supplier,
-                    to_location=loc,
+                    k,
+                    lot,
+                    expiry,
+                    q,
+                    source=self.supplier,
+                    dest=loc,
                     reason="receipt",
                     unit_cost_micros=int(sku.cost_micros * rng.uniform(0.96, 1.04)),
                 )
-                self.put(loc, k, lot, expiry, q)
 
     def ship_to_rdc(self, date: dt.date) -> list[tuple[int, int | None, int, int, int]]:
         chain, day = self.chain, date.toordinal()
@@ -370,16 +396,7 @@ class History:
                         reference=f"RP-{date:%Y%m%d}-{store.site.code}",
                         note=f"门店补货 {store.warehouse.code} -> {store.site.code}",
                     )
-                self.writer.move(
-                    op,
-                    sku_id=sku.id,
-                    lot_id=lot,
-                    quantity=q,
-                    from_location=src,
-                    to_location=dest,
-                    reason="replenishment",
-                )
-                self.put(dest, k, lot, expiry, q)
+                self.arrive(op, k, lot, expiry, q, source=src, dest=dest, reason="replenishment")
 
     def sell(self, i: int, store: DemoStore, date: dt.date, day: int) -> None:
         chain, rng = self.chain, self.rng
