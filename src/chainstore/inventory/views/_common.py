@@ -15,6 +15,7 @@ from chainstore.catalog.models import Sku
 from chainstore.catalog.selectors import get_sku
 from chainstore.catalog.services import resolve_scan
 from chainstore.core.errors import DomainError, PermissionDenied
+from chainstore.core.permissions import ensure_can
 from chainstore.core.quantities import milli_to_qty
 from chainstore.inventory.errors import LotNotFound
 from chainstore.inventory.models import Lot, StockOperation
@@ -85,6 +86,20 @@ def _sites_and_site(request: HttpRequest, data: QueryDict) -> tuple[list[Site], 
     if code:
         return sites, get_site(code=code, actor=request.user)
     return sites, (sites[0] if sites else None)
+
+
+def _open_screen(
+    request: HttpRequest, permission: str, **context: Any
+) -> tuple[QueryDict, Site | None, dict[str, Any]]:
+    """How every operation screen starts: the role may do this at all; the form data (POST,
+    else GET); the actor's sites and the chosen one, where the permission is checked again.
+    Returns (data, site, context) with context holding sites, site and an errors list."""
+    ensure_can(request.user, permission)
+    data = request.POST if request.method == "POST" else request.GET
+    sites, site = _sites_and_site(request, data)
+    if site is not None:
+        ensure_can(request.user, permission, sites=[site.pk])
+    return data, site, {**context, "sites": sites, "site": site, "errors": []}
 
 
 def _location(site: Site, code: str) -> Location:

@@ -31,6 +31,7 @@ from chainstore.inventory.views._common import (
     _location,
     _lot,
     _moves,
+    _open_screen,
     _qty_text,
     _scan,
     _sites_and_site,
@@ -88,13 +89,9 @@ def move(request: HttpRequest) -> HttpResponse:
 
 
 def _transfer(request: HttpRequest, mode: str) -> HttpResponse:
-    ensure_can(request.user, "inventory.move")
-    data = request.POST if request.method == "POST" else request.GET
-    sites, site = _sites_and_site(request, data)
-    context: dict[str, Any] = {"mode": mode, "sites": sites, "site": site, "errors": []}
+    data, site, context = _open_screen(request, "inventory.move", mode=mode)
     if site is None:
         return render(request, "inventory/transfer.html", context)
-    ensure_can(request.user, "inventory.move", sites=[site.pk])
     errors: list[str] = context["errors"]
     source_code = data.get("source", "").strip()
     if not source_code and mode == PUTAWAY and site.receiving_location_id:

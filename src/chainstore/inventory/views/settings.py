@@ -26,6 +26,7 @@ from chainstore.inventory.views._common import (
     Scanned,
     _chosen_sku,
     _describe,
+    _open_screen,
     _qty_text,
     _scan,
     _sites_and_site,
@@ -37,13 +38,9 @@ from chainstore.web.http import page_view
 # -- safety stock ----------------------------------------------------------------------
 @page_view
 def safety_stock(request: HttpRequest) -> HttpResponse:
-    ensure_can(request.user, "inventory.safety_stock")
-    data = request.POST if request.method == "POST" else request.GET
-    sites, site = _sites_and_site(request, data)
-    context: dict[str, Any] = {"sites": sites, "site": site, "errors": []}
+    data, site, context = _open_screen(request, "inventory.safety_stock")
     if site is None:
         return render(request, "inventory/safety_stock.html", context)
-    ensure_can(request.user, "inventory.safety_stock", sites=[site.pk])
     scanned = _scan(site, data.get("scan", "")) if request.method == "GET" else Scanned()
     context["errors"] += scanned.errors
     sku = scanned.sku or _chosen_sku(data)

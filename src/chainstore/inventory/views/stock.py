@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from functools import partial
-from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
-from chainstore.core.permissions import ensure_can
 from chainstore.inventory import selectors, services
 from chainstore.inventory.forms import (
     AdjustForm,
@@ -24,8 +22,8 @@ from chainstore.inventory.views._common import (
     _chosen_sku,
     _location,
     _moves,
+    _open_screen,
     _scan,
-    _sites_and_site,
 )
 from chainstore.web.http import page_view
 
@@ -33,13 +31,9 @@ from chainstore.web.http import page_view
 # -- adjustment ------------------------------------------------------------------------
 @page_view
 def adjust(request: HttpRequest) -> HttpResponse:
-    ensure_can(request.user, "inventory.adjust")
-    data = request.POST if request.method == "POST" else request.GET
-    sites, site = _sites_and_site(request, data)
-    context: dict[str, Any] = {"sites": sites, "site": site, "errors": []}
+    data, site, context = _open_screen(request, "inventory.adjust")
     if site is None:
         return render(request, "inventory/adjust.html", context)
-    ensure_can(request.user, "inventory.adjust", sites=[site.pk])
     errors: list[str] = context["errors"]
     location_code = data.get("location", "").strip()
     if not location_code and site.stock_location_id:
@@ -107,13 +101,9 @@ def adjust(request: HttpRequest) -> HttpResponse:
 # -- manual issue ----------------------------------------------------------------------
 @page_view
 def issue(request: HttpRequest) -> HttpResponse:
-    ensure_can(request.user, "inventory.issue")
-    data = request.POST if request.method == "POST" else request.GET
-    sites, site = _sites_and_site(request, data)
-    context: dict[str, Any] = {"sites": sites, "site": site, "errors": []}
+    data, site, context = _open_screen(request, "inventory.issue")
     if site is None:
         return render(request, "inventory/issue.html", context)
-    ensure_can(request.user, "inventory.issue", sites=[site.pk])
     errors: list[str] = context["errors"]
     scanned = _scan(site, data.get("scan", "")) if request.method == "GET" else Scanned()
     errors += scanned.errors
