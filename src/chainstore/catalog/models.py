@@ -57,6 +57,8 @@ class Sku(models.Model):
     storage = models.CharField(max_length=8, choices=Storage.choices, default=Storage.AMBIENT)
     retail_price_fen = models.BigIntegerField(default=0)
     standard_cost_micros = models.BigIntegerField(default=0)
+    # VAT rate in basis points (1300 = 13%); selling prices include it (价内税).
+    tax_rate_bp = models.PositiveIntegerField(default=1300)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -77,6 +79,11 @@ class Sku(models.Model):
     @property
     def is_lot_tracked(self) -> bool:
         return self.tracking != Tracking.NONE
+
+    @property
+    def is_weighed(self) -> bool:
+        """Sold by weight: quantities are grams of a kg SKU, prices per kg."""
+        return self.base_unit == "kg"
 
 
 class BarcodeKind(models.TextChoices):

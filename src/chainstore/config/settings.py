@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "chainstore.sites",
     "chainstore.inventory",
     "chainstore.counts",
+    "chainstore.pos",
     "chainstore.integrations",
     "chainstore.demo",
     "chainstore.web",

@@ -30,11 +30,24 @@ _OPERATE = {
     "inventory.issue",
     "count.record",
 }
+# Store POS: checkout and returns at the till; managers close days, handle unreceipted
+# returns, discrepancies and store settings; HQ owns prices and promotions.
+_TILL = {"pos.sell", "pos.return", "pos.shift", "pos.members"}
+_STORE_POS = _TILL | {
+    "pos.return_unreceipted",
+    "pos.day_close",
+    "pos.report",
+    "pos.discrepancy",
+    "pos.settings",
+}
 ROLE_PERMISSIONS: dict[str, set[str]] = {
     ADMIN: {"*"},
     HQ_PLANNER: _VIEW
     | {
         "catalog.manage",
+        "pos.promotions",
+        "pos.report",
+        "pos.members",
         "inventory.reserve",
         "inventory.safety_stock",
         "data.import",
@@ -56,6 +69,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     WAREHOUSE_OPERATOR: _VIEW | _OPERATE,
     STORE_MANAGER: _VIEW
     | _OPERATE
+    | _STORE_POS
     | {
         "inventory.adjust",
         "inventory.reserve",
@@ -64,8 +78,8 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "count.approve",
         "data.export",
     },
-    CASHIER: {"catalog.view", "sites.view", "inventory.view"},
-    AUDITOR: _VIEW | {"audit.view", "data.export"},
+    CASHIER: {"catalog.view", "sites.view", "inventory.view"} | _TILL,
+    AUDITOR: _VIEW | {"audit.view", "data.export", "pos.report"},
 }
 
 # Roles whose scope is every site regardless of assignment.

@@ -139,6 +139,30 @@ class Posting:
             available=str(milli_to_qty(available + self._available(list(by_id), sku, today, lot))),
         )
 
+    def take_for_sale(
+        self,
+        locations: list[Location],
+        sku: Sku,
+        quantity: int,
+        *,
+        today: dt.date,
+        lot: Lot | None,
+        short_location: Location | None,
+    ) -> tuple[list[Taken], int]:
+        """A store sale: take what is available FEFO; with a `short_location` the rest
+        (what the ledger says is not there, though the shopper holds it) is taken from it
+        anyway, driving that balance negative. Returns the parts and the short quantity.
+
+        The caller holds the (site, sku) lock (`lock`), which every posting of this SKU at
+        this site needs too, so the availability read cannot go stale before the take."""
+        available = self._available([loc.pk for loc in locations], sku, today, lot)
+        if short_location is None or available >= quantity:
+            return self.take_fefo(locations, sku, quantity, today=today, lot=lot), 0
+        parts = self.take_fefo(locations, sku, available, today=today, lot=lot) if available else []
+        short = quantity - available
+        self.put(short_location, sku, lot, -short)
+        return _merge([*parts, Taken(short_location, lot, short)]), short
+
     def _fefo_candidates(
         self, location_ids: list[int], sku: Sku, today: dt.date, lot: Lot | None
     ) -> list[Balance]:

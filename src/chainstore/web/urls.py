@@ -21,4 +21,5 @@ urlpatterns = [
     path("sites/", include("chainstore.sites.urls")),
     path("accounts/", include("chainstore.accounts.urls")),
     path("data/", include("chainstore.integrations.urls")),
+    path("pos/", include("chainstore.pos.urls")),
 ]

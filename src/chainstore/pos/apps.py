@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class PosConfig(AppConfig):
+    name = "chainstore.pos"
+    label = "pos"
+    verbose_name = "Store POS"
