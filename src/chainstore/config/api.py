@@ -15,8 +15,8 @@ from chainstore.core.api_auth import SessionAuth, TokenAuth, docs_auth
 from chainstore.core.errors import DomainError
 from chainstore.counts.api import router as counts_router
 from chainstore.integrations.api import router as integrations_router
-from chainstore.pos.api import router as pos_router
 from chainstore.inventory.api import router as inventory_router
+from chainstore.pos.api import routers as pos_routers
 from chainstore.sites.api import router as sites_router
 
 api = NinjaAPI(
@@ -82,6 +82,7 @@ api.add_router("/catalog", catalog_router, tags=["catalog"])
 api.add_router("/sites", sites_router, tags=["sites"])
 api.add_router("/inventory", inventory_router, tags=["inventory"])
 api.add_router("/counts", counts_router, tags=["counts"])
-api.add_router("/pos", pos_router, tags=["pos"])
+for pos_router in pos_routers:
+    api.add_router("/pos", pos_router, tags=["pos"])
 api.add_router("/data", integrations_router, tags=["import-export"])
 api.add_router("/audit", audit_router, tags=["audit"])

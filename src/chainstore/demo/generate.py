@@ -12,6 +12,7 @@ from django.utils import timezone
 from chainstore.demo import master
 from chainstore.demo.counts import build_demo_counts
 from chainstore.demo.history import History
+from chainstore.demo.pos import build_demo_pos
 from chainstore.demo.writer import LedgerWriter
 from chainstore.sites.models import VIRTUAL_KINDS, Location
 from chainstore.sites.services import virtual_location
@@ -28,6 +29,8 @@ class DemoResult:
     operations: int
     moves: int
     lots: int
+    members: int = 0
+    pos_sales: int = 0
 
 
 def _no_progress(name: str, total: int) -> Callable[[int], None]:
@@ -35,7 +38,13 @@ def _no_progress(name: str, total: int) -> Callable[[int], None]:
 
 
 def build_demo(
-    *, stores: int, skus: int, days: int, seed: int, progress: Progress = _no_progress
+    *,
+    stores: int,
+    skus: int,
+    days: int,
+    seed: int,
+    pos_sales: int = 60,
+    progress: Progress = _no_progress,
 ) -> DemoResult:
     """Deterministic for a seed (dates are anchored on today in Asia/Shanghai)."""
     rng = random.Random(seed)
@@ -72,6 +81,8 @@ def build_demo(
         step = progress("counts", 1)
         build_demo_counts(rng=rng, store=store_sites[0], manager=users["store_manager"])
         step(1)
+        step = progress("store POS", pos_sales + 1)
+        pos = build_demo_pos(chain, rng=rng, sales_per_store=pos_sales, on_step=step)
     return DemoResult(
         sites=2 + stores,
         skus=len(catalog),
@@ -79,4 +90,6 @@ def build_demo(
         operations=writer.operation_count,
         moves=writer.move_count,
         lots=writer.lot_count,
+        members=pos["members"],
+        pos_sales=pos["sales"],
     )

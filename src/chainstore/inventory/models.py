@@ -41,6 +41,7 @@ class OperationKind(models.TextChoices):
     COUNT = "count", _("Count adjustment")
     SCRAP = "scrap", _("Write-off")
     OPENING = "opening", _("Opening stock")
+    RETURN = "return", _("Customer return")
 
 
 class StockOperation(models.Model):

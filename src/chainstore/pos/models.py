@@ -340,6 +340,7 @@ class Sale(models.Model):
     original = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="returns"
     )
+    reason = models.CharField(max_length=200, blank=True, default="")  # returns
     business_date = models.DateField(db_index=True)
     sold_at = models.DateTimeField(db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -6,7 +6,7 @@ import zoneinfo
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from chainstore.catalog.barcodes import is_valid_gtin
@@ -15,6 +15,7 @@ from chainstore.core.models import AuditEvent
 from chainstore.inventory import selectors
 from chainstore.inventory.models import Balance, SiteSku, StockMove, StockOperation
 from chainstore.inventory.verify import verify_ledger
+from chainstore.pos.models import Promotion, Sale, Shift, StockDiscrepancy, Till
 from chainstore.sites.models import Location, Site, SiteKind
 
 SMALL = {"stores": 2, "skus": 30, "days": 5, "seed": 1}
@@ -29,13 +30,14 @@ def _demo(**options):
 
 def _digest() -> str:
     """The ledger and balances, independent of row ids (and of the wall-clock time of the
-    demo's count postings, the only moves not dated in the generated history)."""
+    demo's count postings and POS sales, the only moves not dated in the generated history)."""
     h = hashlib.sha256()
-    counted = StockMove.objects.filter(operation__kind="count").order_by("id")
+    today = Q(operation__kind="count") | Q(operation__in=Sale.objects.values("operation"))
+    counted = StockMove.objects.filter(today).order_by("id")
     for move in counted.values_list("sku__code", "lot__number", "quantity", "reason"):
         h.update(repr(move).encode())
     moves = (
-        StockMove.objects.exclude(operation__kind="count")
+        StockMove.objects.exclude(today)
         .order_by("id")
         .values_list(
             "sku__code",
@@ -86,13 +88,22 @@ def test_small_demo_builds_the_chain_and_keeps_the_ledger_true():
     ]
     assert "admin123" in output
     assert verify_ledger() == []
-    assert not Balance.objects.filter(on_hand__lt=0).exists()
-    assert not SiteSku.objects.filter(on_hand__lt=0).exists()
+    # Below zero only where a shopper bought what the ledger said was sold out: at a
+    # store, each with an open discrepancy asking for a recount.
+    short = set(Balance.objects.filter(on_hand__lt=0).values_list("site__code", "sku__code"))
+    flagged = set(StockDiscrepancy.objects.values_list("site__code", "sku__code"))
+    assert short <= flagged
+    assert Sale.objects.filter(went_short=True).count() >= 1
+    short_totals = SiteSku.objects.filter(on_hand__lt=0).values_list("site__code", "sku__code")
+    assert set(short_totals) <= flagged
     assert StockMove.objects.count() > 100
+    # Every issue is audited: stock issues as such, till sales as the paid receipt.
+    pos_sales = Sale.objects.filter(kind="sale")
     assert (
-        AuditEvent.objects.filter(action="stock.issue").count()
+        AuditEvent.objects.filter(action="stock.issue").count() + pos_sales.count()
         == StockOperation.objects.filter(kind="issue").count()
     )
+    assert AuditEvent.objects.filter(action="pos.sale").count() == pos_sales.count()
 
 
 @pytest.mark.django_db
@@ -125,7 +136,10 @@ def test_history_is_chronological_and_never_sells_an_expired_lot():
     _demo()
 
     tz = zoneinfo.ZoneInfo("Asia/Shanghai")
-    history = StockMove.objects.exclude(operation__kind="count")  # the demo counts post today
+    # The demo counts and the POS sales post today; the generated history ends yesterday.
+    history = StockMove.objects.exclude(operation__kind="count").exclude(
+        operation__in=Sale.objects.values("operation")
+    )
     times = list(history.order_by("id").values_list("created_at", flat=True))
     assert times == sorted(times)
     today = timezone.localdate()
@@ -222,4 +236,21 @@ def test_demo_has_an_approved_and_an_open_count_at_the_first_store():
     assert [c.status for c in counts] == [CountStatus.APPROVED, CountStatus.COUNTING]
     assert {c.site.code for c in counts} == {"S001"}
     assert counts[1].lines.filter(counted_qty__isnull=True).exists()
+    assert verify_ledger() == []
+
+
+@pytest.mark.django_db
+def test_demo_rings_up_todays_sales_at_the_first_store_through_the_till():
+    _demo(pos_sales=12)
+
+    sales = Sale.objects.filter(kind="sale")
+    assert sales.count() >= 10
+    assert set(sales.values_list("site__code", flat=True)) == {"S001"}
+    assert {s.business_date for s in sales} == {timezone.localdate()}
+    assert sales.exclude(promotions=[]).exists()  # promotions applied
+    assert sales.filter(member__isnull=False).exists()
+    assert Promotion.objects.values("kind").distinct().count() == 8
+    assert Till.objects.filter(site__code="S001").count() == 3
+    assert Shift.objects.filter(status="open", till__site__code="S001").count() == 1
+    assert StockDiscrepancy.objects.filter(status="open").exists()
     assert verify_ledger() == []

@@ -1,11 +1,5 @@
-"""The POS API (/api/v1/pos/...): one router assembled from the modules below."""
-
-from ninja import Router
+"""The POS API (/api/v1/pos/...): the routers of the modules below, all mounted at /pos."""
 
 from chainstore.pos.api import admin, returns, sales, shifts
 
-router = Router()
-router.add_router("", sales.router)
-router.add_router("", returns.router)
-router.add_router("", shifts.router)
-router.add_router("", admin.router)
+routers = [sales.router, returns.router, shifts.router, admin.router]

@@ -1,5 +1,6 @@
 """The promotion engine: best legal combination of promotions for a basket (exact MIP)."""
 
+from chainstore.pos.engine.returns import ReturnSettlement, SoldLine, settle_return
 from chainstore.pos.engine.solver import price_basket
 from chainstore.pos.engine.types import (
     AppliedRule,
@@ -19,7 +20,10 @@ __all__ = [
     "Item",
     "PricedLine",
     "Quote",
+    "ReturnSettlement",
     "Rule",
+    "SoldLine",
     "Targets",
     "price_basket",
+    "settle_return",
 ]

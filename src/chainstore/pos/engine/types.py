@@ -158,6 +158,9 @@ class AppliedRule:
     times: int  # units discounted / bundles / triggers / repeats; the tier's index + 1
     line_keys: tuple[int, ...]
     explanation: str  # human text, e.g. "满100减20: spend ¥128.00 ≥ ¥100.00, save ¥20.00"
+    # The same as an English %-template (translate it, then `% dict(explanation_args)`).
+    explanation_template: str = ""
+    explanation_args: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,9 @@ class Command(BaseCommand):
         parser.add_argument("--days", type=int, default=90)
         parser.add_argument("--seed", type=int, default=42)
         parser.add_argument(
+            "--pos-sales", type=int, default=60, help="today's sales rung up at the first store"
+        )
+        parser.add_argument(
             "--if-empty", action="store_true", help="do nothing when the database has sites"
         )
         parser.add_argument(
@@ -63,13 +66,19 @@ class Command(BaseCommand):
                 return lambda steps: bar.advance(task, steps)
 
             result = build_demo(
-                stores=stores, skus=skus, days=days, seed=options["seed"], progress=phase
+                stores=stores,
+                skus=skus,
+                days=days,
+                seed=options["seed"],
+                pos_sales=options["pos_sales"],
+                progress=phase,
             )
         sealed = seal_trail()  # the demo's audit events start the tamper-evident hash chain
         elapsed = time.perf_counter() - started
         self.stdout.write(
             f"Demo chain built in {elapsed:.1f} s: {result.sites} sites, {result.skus} SKUs, "
-            f"{result.lots} lots, {result.operations} operations, {result.moves} stock moves; "
+            f"{result.lots} lots, {result.operations} operations, {result.moves} stock moves, "
+            f"{result.members} members, {result.pos_sales} POS sales today; "
             f"{sealed} audit events sealed."
         )
         self._logins()

@@ -1,0 +1,3 @@
+from chainstore.pos.tests.views.shop import shop
+
+__all__ = ["shop"]
