@@ -182,6 +182,9 @@ class GiftCardEntry(models.Model):
         "Sale", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # Top-ups carry the client's key: a retried top-up loads the card once.
+    idempotency_key = models.CharField(max_length=100, null=True, blank=True, unique=True)
+    request_hash = models.CharField(max_length=64, blank=True, default="")
 
 
 # -- promotions ------------------------------------------------------------------------

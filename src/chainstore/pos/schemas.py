@@ -14,7 +14,12 @@ from pydantic import model_validator
 
 from chainstore.core.schemas import Fen, MilliQty
 from chainstore.pos.models import Member, PointsEntry, Sale, SaleLine, SuspendedBasket
-from chainstore.pos.services.pricing import TILL_DISCOUNT, BasketQuote, QuoteLine
+from chainstore.pos.services.pricing import (
+    TILL_DISCOUNT,
+    BasketQuote,
+    QuoteLine,
+    stored_explanation,
+)
 
 TenderKindIn = Literal["cash", "bank_card", "wechat_pay", "alipay", "points", "gift_card"]
 Money = Decimal
@@ -358,7 +363,7 @@ def _promotion_out(data: dict[str, Any]) -> dict[str, Any]:
         kind=data.get("kind", ""),
         amount=int(data.get("amount_fen", 0)),
         gift_value=int(data.get("gift_value_fen", 0)),
-        explanation=data.get("explanation", ""),
+        explanation=stored_explanation(data),
         lines=list(data.get("line_nos", [])),
     )
 

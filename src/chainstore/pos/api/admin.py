@@ -7,12 +7,14 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from chainstore.core.errors import ValidationFailed
 from chainstore.core.quantities import fen_to_money, money_to_fen
 from chainstore.pos import selectors_admin as selectors
+from chainstore.pos.api.sales import KEY
 from chainstore.pos.models import PriceList, Promotion, Till
 from chainstore.pos.schemas_admin import (
     GiftCardIssueIn,
@@ -310,8 +312,19 @@ def issue_gift_card(request: HttpRequest, payload: GiftCardIssueIn) -> Status:
 
 
 @router.post("/gift-cards/{number}/top-up", response=GiftCardOut)
-def top_up_gift_card(request: HttpRequest, number: str, payload: TopUpIn) -> Any:
+def top_up_gift_card(
+    request: HttpRequest, number: str, payload: TopUpIn, idempotency_key: str | None = KEY
+) -> Any:
+    """Load money onto a card. `Idempotency-Key` required: a retried top-up loads once."""
+    if not idempotency_key:
+        raise ValidationFailed(
+            _("Send an Idempotency-Key header with every top-up."),
+            code="idempotency_key_required",
+        )
     card = selectors.get_gift_card(actor=request.user, number=number)
     return admin_stores.top_up_gift_card(
-        card=card, amount_fen=money_to_fen(payload.amount), actor=request.user
+        card=card,
+        amount_fen=money_to_fen(payload.amount),
+        actor=request.user,
+        idempotency_key=idempotency_key,
     )

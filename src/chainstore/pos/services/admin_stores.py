@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from chainstore.core import audit
 from chainstore.core.errors import Conflict, InvalidState
+from chainstore.core.idempotency import fingerprint, run_idempotent
 from chainstore.core.permissions import ensure_can
 from chainstore.pos.models import (
     GiftCard,
@@ -181,26 +182,47 @@ def issue_gift_card(*, amount_fen: int, actor: Any, number: str = "") -> GiftCar
 
 
 @transaction.atomic
-def top_up_gift_card(*, card: GiftCard, amount_fen: int, actor: Any) -> GiftCard:
+def top_up_gift_card(
+    *, card: GiftCard, amount_fen: int, actor: Any, idempotency_key: str | None = None
+) -> GiftCard:
+    """Load money onto a card. With a key, a retry of the same top-up loads it once (the
+    answer is the card, marked `replayed`); the same key for another top-up is 409."""
     ensure_can(actor, "pos.settings")
     _check_amount(amount_fen)
-    card = GiftCard.objects.select_for_update().get(pk=card.pk)
-    if not card.is_active:
-        raise InvalidState(_("This gift card is inactive."), code="gift_card_inactive")
-    if card.balance_fen + amount_fen > MAX_GIFT_CARD_FEN:
-        invalid("amount", _("The balance would exceed ¥1,000,000."), code="balance_too_high")
-    GiftCard.objects.filter(pk=card.pk).update(balance_fen=F("balance_fen") + amount_fen)
-    card.refresh_from_db(fields=["balance_fen"])
-    GiftCardEntry.objects.create(
-        card=card, delta_fen=amount_fen, balance_after_fen=card.balance_fen
+    request_hash = fingerprint({"op": "gift_card.top_up", "card": card.pk, "amount": amount_fen})
+
+    def create() -> GiftCardEntry:
+        locked = GiftCard.objects.select_for_update().get(pk=card.pk)
+        if not locked.is_active:
+            raise InvalidState(_("This gift card is inactive."), code="gift_card_inactive")
+        if locked.balance_fen + amount_fen > MAX_GIFT_CARD_FEN:
+            invalid("amount", _("The balance would exceed ¥1,000,000."), code="balance_too_high")
+        GiftCard.objects.filter(pk=locked.pk).update(balance_fen=F("balance_fen") + amount_fen)
+        locked.refresh_from_db(fields=["balance_fen"])
+        entry = GiftCardEntry.objects.create(
+            card=locked,
+            delta_fen=amount_fen,
+            balance_after_fen=locked.balance_fen,
+            idempotency_key=idempotency_key,
+            request_hash=request_hash,
+        )
+        audit.record(
+            actor=actor,
+            action="gift_card.top_up",
+            obj=locked,
+            data={"amount_fen": amount_fen, "balance_after_fen": locked.balance_fen},
+        )
+        return entry
+
+    entry = run_idempotent(
+        key=idempotency_key,
+        request_hash=request_hash,
+        find=lambda key: GiftCardEntry.objects.filter(idempotency_key=key).first(),
+        create=create,
     )
-    audit.record(
-        actor=actor,
-        action="gift_card.top_up",
-        obj=card,
-        data={"amount_fen": amount_fen, "balance_after_fen": card.balance_fen},
-    )
-    return card
+    topped = GiftCard.objects.get(pk=entry.card_id)
+    topped.replayed = entry.replayed  # type: ignore[attr-defined]
+    return topped
 
 
 def _check_amount(amount_fen: int) -> None:

@@ -100,6 +100,8 @@ class AppliedPromotion:
     times: int
     line_nos: tuple[int, ...]
     explanation: str
+    # (English template, args) per engine rule, so a receipt re-renders in any language.
+    explains: tuple[tuple[str, dict[str, str]], ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         """The form stored on Sale.promotions (fen amounts)."""
@@ -113,6 +115,7 @@ class AppliedPromotion:
             "times": self.times,
             "line_nos": list(self.line_nos),
             "explanation": self.explanation,
+            "explain": [[template, args] for template, args in self.explains],
             "recover_on_return": self.promotion.return_policy != "keep",
             # The rule as it stood at the sale, so a later return settles against it.
             "params": self.promotion.params,
@@ -343,6 +346,7 @@ def _applied(applied: Sequence[Any], legal: LegalRules) -> tuple[AppliedPromotio
                 times=a.times,
                 line_nos=tuple(sorted(a.line_keys)),
                 explanation=_explain(a),
+                explains=_template(a),
             )
         else:
             by_promo[promo.pk] = AppliedPromotion(
@@ -352,8 +356,25 @@ def _applied(applied: Sequence[Any], legal: LegalRules) -> tuple[AppliedPromotio
                 times=prev.times + a.times,
                 line_nos=tuple(sorted({*prev.line_nos, *a.line_keys})),
                 explanation=f"{prev.explanation}; {_explain(a)}",
+                explains=prev.explains + _template(a),
             )
     return tuple(by_promo.values())
+
+
+def _template(applied: Any) -> tuple[tuple[str, dict[str, str]], ...]:
+    template = getattr(applied, "explanation_template", "")
+    return ((template, dict(applied.explanation_args)),) if template else ()
+
+
+def stored_explanation(entry: dict[str, Any]) -> str:
+    """A promotion as stored on Sale.promotions, explained in the active language."""
+    parts = []
+    for template, args in entry.get("explain") or []:
+        try:
+            parts.append(_(template) % args)
+        except (KeyError, TypeError, ValueError):
+            return str(entry.get("explanation", ""))
+    return "; ".join(parts) if parts else str(entry.get("explanation", ""))
 
 
 def _explain(applied: Any) -> str:

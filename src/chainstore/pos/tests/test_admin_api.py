@@ -32,6 +32,16 @@ def _post(client: Client, path: str, body: Any) -> Any:
     return client.post(API + "/pos" + path, body, content_type="application/json")
 
 
+def _top_up(client: Client, number: str, amount: str, key: str | None = "k1") -> Any:
+    headers = {"HTTP_IDEMPOTENCY_KEY": key} if key else {}
+    return client.post(
+        f"{API}/pos/gift-cards/{number}/top-up",
+        {"amount": amount},
+        content_type="application/json",
+        **headers,
+    )
+
+
 def _put(client: Client, path: str, body: Any) -> Any:
     return client.put(API + "/pos" + path, body, content_type="application/json")
 
@@ -563,10 +573,10 @@ def test_gift_card_issue_and_top_up(shop: Shop):
 
     issued = _post(client, "/gift-cards", {"amount": "200.00"})
     number = issued.json()["number"]
-    topped = _post(client, f"/gift-cards/{number}/top-up", {"amount": "50.50"})
+    topped = _top_up(client, number, "50.50", key="t1")
     named = _post(client, "/gift-cards", {"number": "GC-VIP-1", "amount": "100"})
     duplicate = _post(client, "/gift-cards", {"number": "GC-VIP-1", "amount": "100"})
-    zero = _post(client, f"/gift-cards/{number}/top-up", {"amount": "0"})
+    zero = _top_up(client, number, "0", key="t2")
 
     assert issued.status_code == 201, issued.content
     assert number.startswith("GC") and issued.json()["balance"] == "200.00"
@@ -585,10 +595,28 @@ def test_gift_cards_refused_to_cashiers_and_inactive_cards(shop: Shop):
     card = GiftCard.objects.create(number="GC1", balance_fen=1000, is_active=False)
 
     denied = _post(logged_in(shop.cashier), "/gift-cards", {"amount": "100"})
-    inactive = _post(logged_in(shop.manager), "/gift-cards/GC1/top-up", {"amount": "10"})
+    inactive = _top_up(logged_in(shop.manager), "GC1", "10")
 
     assert denied.status_code == 403
     assert (inactive.status_code, inactive.json()["code"]) == (409, "gift_card_inactive")
     card.refresh_from_db()
     assert card.balance_fen == 1000 and not GiftCardEntry.objects.exists()
     assert GiftCard.objects.count() == 1
+
+
+def test_a_retried_gift_card_top_up_loads_the_card_once(shop: Shop):
+    client = logged_in(shop.manager)
+    number = _post(client, "/gift-cards", {"amount": "100.00"}).json()["number"]
+
+    first = _top_up(client, number, "20.00", key="top-up-1")
+    retry = _top_up(client, number, "20.00", key="top-up-1")
+    other_body = _top_up(client, number, "30.00", key="top-up-1")
+    no_key = _top_up(client, number, "20.00", key=None)
+
+    assert (first.status_code, first.json()["balance"]) == (200, "120.00")
+    assert (retry.status_code, retry.json()["balance"]) == (200, "120.00")
+    assert (other_body.status_code, other_body.json()["code"]) == (409, "idempotency_key_reused")
+    assert (no_key.status_code, no_key.json()["code"]) == (422, "idempotency_key_required")
+    card = GiftCard.objects.get(number=number)
+    assert card.balance_fen == 12_000
+    assert card.entries.count() == 2  # the issue and one top-up

@@ -3,6 +3,7 @@ and gift cards: issue, top up, balance ledger (pos.settings)."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.contrib import messages
@@ -151,7 +152,10 @@ def gift_card_detail(request: HttpRequest, number: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             admin_stores.top_up_gift_card(
-                card=card, amount_fen=form.amount_fen(), actor=request.user
+                card=card,
+                amount_fen=form.amount_fen(),
+                actor=request.user,
+                idempotency_key=request.POST.get("idempotency_key") or None,
             )
         except DomainError as exc:
             refuse(form, exc)
@@ -163,6 +167,8 @@ def gift_card_detail(request: HttpRequest, number: str) -> HttpResponse:
     context = {
         "card": card,
         "form": form,
+        # One key per rendered form: a double submit or a resent POST loads the card once.
+        "idempotency_key": request.POST.get("idempotency_key") or uuid.uuid4().hex,
         "page": paginate(request, selectors.gift_card_entries(card)),
     }
     return form_page(request, "pos/admin/gift_card_detail.html", context)

@@ -15,6 +15,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from chainstore.pos import selectors
 from chainstore.pos.models import PointsEntry, Sale, SaleKind, StoreSettings
+from chainstore.pos.services.pricing import stored_explanation
 
 SVG_NS = "http://www.w3.org/2000/svg"
 _ALLOWED = {
@@ -83,7 +84,7 @@ def _promotion(data: dict[str, Any]) -> dict[str, Any]:
         "kind": str(data.get("kind", "")),
         "amount_fen": _fen(data, "amount"),
         "gift_value_fen": _fen(data, "gift_value"),
-        "explanation": str(data.get("explanation", "")),
+        "explanation": stored_explanation(data),
     }
 
 

@@ -149,6 +149,20 @@ def test_issue_and_top_up_a_gift_card(shop: Shop):
     assert [c.number for c in listed.context["page"]] == [card.number]
 
 
+def test_submitting_the_top_up_form_twice_loads_the_card_once(shop: Shop):
+    client = logged_in(shop.manager)
+    client.post(reverse("pos:gift_cards"), {"number": "GC-2", "amount": "100"})
+    url = reverse("pos:gift_card_detail", args=["GC-2"])
+    key = client.get(url).context["idempotency_key"]
+
+    first = client.post(url, {"amount": "10", "idempotency_key": key})
+    again = client.post(url, {"amount": "10", "idempotency_key": key})
+
+    assert first.status_code == again.status_code == 302
+    assert GiftCard.objects.get(number="GC-2").balance_fen == 11_000
+    assert client.get(url).context["idempotency_key"] != key  # a fresh form, a fresh key
+
+
 def test_gift_card_refusals(shop: Shop):
     GiftCard.objects.create(number="GC-1", balance_fen=100)
     client = logged_in(shop.manager)
