@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 from django.db import connection
+from django.utils import timezone
 
 from bench.cases.http_api import _free_port, _wait
 from bench.world import make_world, summary
@@ -120,16 +121,19 @@ def _batches(base: str, token: str, store: str, skus: list[str], batches: int) -
             sales = []
             for i in range(50):
                 body = _sale_body(store, "T01", skus, b * 50 + i)
-                body.pop("till")
-                body.pop("expected_total")
-                sales.append({**body, "idempotency_key": f"bench-{b}-{i}-{uuid.uuid4().hex[:8]}"})
+                for key in ("store", "till", "expected_total"):  # given once per batch
+                    body.pop(key)
+                key = f"bench-{b}-{i}-{uuid.uuid4().hex[:8]}"
+                sales.append(
+                    {**body, "idempotency_key": key, "sold_at": timezone.now().isoformat()}
+                )
             t0 = time.perf_counter()
             r = http.post(
                 "/api/v1/pos/batches", json={"store": store, "till": "T01", "sales": sales}
             )
             latencies.append(time.perf_counter() - t0)
             if r.status_code != 200:
-                errors.append(f"{r.status_code} {r.text[:120]}")
+                errors.append(f"{r.status_code} {r.text[-200:]}")
                 continue
             results = r.json()["results"]
             bad = [x for x in results if x["status"] != "created"]

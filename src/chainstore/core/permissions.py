@@ -31,7 +31,9 @@ _OPERATE = {
     "count.record",
 }
 # Store POS: checkout and returns at the till; managers close days, handle unreceipted
-# returns, discrepancies and store settings; HQ owns prices and promotions.
+# returns, discrepancies and store settings; HQ owns prices and promotions. Cashiers find
+# a member by exact phone or card and enrol new ones; browsing, reading and editing member
+# records (personal data, tiers) is `pos.member_records`.
 _TILL = {"pos.sell", "pos.return", "pos.shift", "pos.members"}
 _STORE_POS = _TILL | {
     "pos.return_unreceipted",
@@ -39,6 +41,7 @@ _STORE_POS = _TILL | {
     "pos.report",
     "pos.discrepancy",
     "pos.settings",
+    "pos.member_records",
 }
 ROLE_PERMISSIONS: dict[str, set[str]] = {
     ADMIN: {"*"},
@@ -48,6 +51,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "pos.promotions",
         "pos.report",
         "pos.members",
+        "pos.member_records",
         "inventory.reserve",
         "inventory.safety_stock",
         "data.import",

@@ -99,18 +99,23 @@ class Posting:
         today: dt.date,
         lot: Lot | None = None,
         reserve: bool = False,
+        prefetched: list[Balance] | None = None,
     ) -> list[Taken]:
         """Take `quantity` from the given locations, first expiry first out, then FIFO.
 
         With reserve=True the units are reserved (reserved += q) instead of removed.
-        Expired lots are skipped. The candidate list is a plain read; each decrement is a
-        conditional UPDATE, so a concurrent change makes that update miss and we re-read.
+        Expired lots are skipped. The candidate list is a plain read (or `prefetched`, the
+        caller's read of the same candidates); each decrement is a conditional UPDATE, so a
+        concurrent change makes that update miss and we re-read.
         """
         remaining = quantity
         taken: list[Taken] = []
         by_id = {loc.pk: loc for loc in locations}
-        for _attempt in range(50):
-            candidates = self._fefo_candidates(list(by_id), sku, today, lot)
+        for attempt in range(50):
+            if attempt or prefetched is None:
+                candidates = self._fefo_candidates(list(by_id), sku, today, lot)
+            else:
+                candidates = prefetched
             if not candidates:
                 break
             for balance in candidates:
@@ -155,10 +160,18 @@ class Posting:
 
         The caller holds the (site, sku) lock (`lock`), which every posting of this SKU at
         this site needs too, so the availability read cannot go stale before the take."""
-        available = self._available([loc.pk for loc in locations], sku, today, lot)
+        candidates = self._fefo_candidates([loc.pk for loc in locations], sku, today, lot)
+        available = sum(b.on_hand - b.reserved for b in candidates)
         if short_location is None or available >= quantity:
-            return self.take_fefo(locations, sku, quantity, today=today, lot=lot), 0
-        parts = self.take_fefo(locations, sku, available, today=today, lot=lot) if available else []
+            parts = self.take_fefo(
+                locations, sku, quantity, today=today, lot=lot, prefetched=candidates
+            )
+            return parts, 0
+        parts = (
+            self.take_fefo(locations, sku, available, today=today, lot=lot, prefetched=candidates)
+            if available
+            else []
+        )
         short = quantity - available
         self.put(short_location, sku, lot, -short)
         return _merge([*parts, Taken(short_location, lot, short)]), short

@@ -141,7 +141,9 @@ class PriceListOut(Schema):
 
 class PriceItemIn(Schema):
     sku: str = Field(min_length=1, max_length=200, description="SKU code or any scan")
-    price: Decimal = Field(ge=0, decimal_places=2, description="yuan per unit (per kg)")
+    price: Decimal = Field(
+        ge=0, max_digits=12, decimal_places=2, description="yuan per unit (per kg)"
+    )
 
 
 class PriceItemOut(Schema):
@@ -235,11 +237,11 @@ class TierOut(Schema):
 
 class GiftCardIssueIn(Schema):
     number: str = Field("", max_length=32, description="empty: generated")
-    amount: Decimal = Field(gt=0, decimal_places=2)
+    amount: Decimal = Field(gt=0, max_digits=12, decimal_places=2)
 
 
 class TopUpIn(Schema):
-    amount: Decimal = Field(gt=0, decimal_places=2)
+    amount: Decimal = Field(gt=0, max_digits=12, decimal_places=2)
 
 
 class GiftCardOut(Schema):

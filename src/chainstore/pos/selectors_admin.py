@@ -180,7 +180,7 @@ def get_member_tier(*, actor: Any, code: str) -> MemberTier:
 
 
 def list_members(*, actor: Any, search: str = "", tier: str = "") -> QuerySet[Member]:
-    ensure_can(actor, "pos.members")
+    ensure_can(actor, "pos.member_records")
     qs = Member.objects.select_related("tier", "home_store")
     if search:
         qs = qs.filter(
@@ -192,7 +192,7 @@ def list_members(*, actor: Any, search: str = "", tier: str = "") -> QuerySet[Me
 
 
 def get_member(*, actor: Any, member_id: int) -> Member:
-    ensure_can(actor, "pos.members")
+    ensure_can(actor, "pos.member_records")
     member = Member.objects.select_related("tier", "home_store").filter(pk=member_id).first()
     if member is None:
         raise NotFound(code="member_not_found", member=member_id)

@@ -189,6 +189,8 @@ def _decimal(params: Mapping[str, Any], key: str, *, places: int, field: str = "
         invalid(field, _("Not a number."))
     if not value.is_finite():
         invalid(field, _("Not a number."))
+    if value.adjusted() >= 16:  # quantize would overflow the decimal context
+        invalid(field, _("Too large."))
     if value != value.quantize(Decimal(1).scaleb(-places)):
         invalid(field, _("At most %(n)s decimal places.") % {"n": places})
     return value

@@ -165,10 +165,12 @@ def parse_price(raw: Any, field_name: str = "price") -> int:
         value = Decimal(text)
     except InvalidOperation:
         invalid(field_name, _("Not a price."), code="invalid_price")
-    if not value.is_finite() or value != value.quantize(Decimal("0.01")):
+    if not value.is_finite():
         invalid(field_name, _("A price has at most 2 decimal places."), code="invalid_price")
-    if value < 0 or value > MAX_PRICE:
+    if value < 0 or value > MAX_PRICE:  # first: quantize overflows on huge values
         invalid(field_name, _("A price is between 0 and 1,000,000."), code="invalid_price")
+    if value != value.quantize(Decimal("0.01")):
+        invalid(field_name, _("A price has at most 2 decimal places."), code="invalid_price")
     return money_to_fen(value)
 
 

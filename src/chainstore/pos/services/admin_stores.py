@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils.translation import gettext as _
 
 from chainstore.core import audit
@@ -258,7 +258,7 @@ def enroll(*, data: MemberInput, card_number: str, actor: Any) -> Member:
 @transaction.atomic
 def update_member(*, member: Member, data: MemberInput, actor: Any) -> Member:
     """Change a member's phone, name, tier, home store or active flag (the card stays)."""
-    ensure_can(actor, "pos.members")
+    ensure_can(actor, "pos.member_records")
     member = Member.objects.select_for_update().get(pk=member.pk)
     fields = check_member(data, exclude=member.pk)
     changed = {k: v for k, v in fields.items() if getattr(member, k) != v}
@@ -272,7 +272,8 @@ def check_member(data: MemberInput, *, exclude: int | None = None) -> dict[str, 
     phone = re.sub(r"[\s\-]", "", data.phone or "")
     if not PHONE_RE.match(phone):
         invalid("phone", _("Enter a phone number of 6 to 20 digits."), code="invalid_phone")
-    same_phone = Member.objects.filter(phone=phone)
+    # Phones and card numbers share one look-up: a phone may not be another member's card.
+    same_phone = Member.objects.filter(Q(phone=phone) | Q(card_number=phone))
     if exclude is not None:
         same_phone = same_phone.exclude(pk=exclude)
     if same_phone.exists():

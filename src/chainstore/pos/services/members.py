@@ -48,11 +48,13 @@ CARD_PREFIX = "88"
 
 # -- reads -----------------------------------------------------------------------------
 def find_member(q: str) -> Member | None:
-    """The member whose phone or card number is exactly `q` (None if none)."""
+    """The member whose card number, else phone, is exactly `q` (None if none). A card
+    number wins over another member's phone: a scanned card is that card's member."""
     q = (q or "").strip()
     if not q:
         return None
-    return Member.objects.select_related("tier").filter(Q(phone=q) | Q(card_number=q)).first()
+    found = list(Member.objects.select_related("tier").filter(Q(phone=q) | Q(card_number=q)))
+    return next((m for m in found if m.card_number == q), found[0] if found else None)
 
 
 def lookup_member(*, q: str, actor: Any) -> Member:
@@ -65,7 +67,7 @@ def lookup_member(*, q: str, actor: Any) -> Member:
 
 
 def get_member(*, member_id: int, actor: Any) -> Member:
-    ensure_can(actor, "pos.members")
+    ensure_can(actor, "pos.member_records")
     member = Member.objects.select_related("tier").filter(pk=member_id).first()
     if member is None:
         raise MemberNotFound(member=member_id)
@@ -73,8 +75,8 @@ def get_member(*, member_id: int, actor: Any) -> Member:
 
 
 def list_points(*, member: Member, actor: Any) -> QuerySet[PointsEntry]:
-    """The member's points ledger, newest first (pos.members)."""
-    ensure_can(actor, "pos.members")
+    """The member's points ledger, newest first (pos.member_records)."""
+    ensure_can(actor, "pos.member_records")
     return PointsEntry.objects.filter(member=member).select_related("sale").order_by("-id")
 
 
@@ -103,9 +105,18 @@ def enroll_member(
             raise ValidationFailed(
                 _("A card number is 4-32 letters, digits or dashes."), code="invalid_card_number"
             )
-    tier = tier or _default_tier()
-    if Member.objects.filter(phone=phone).exists():
+    default = _default_tier()
+    if tier is not None and tier.pk != default.pk:
+        ensure_can(actor, "pos.member_records")  # a cashier enrols at the base tier only
+    tier = tier or default
+    # Phones and card numbers share one look-up (find_member): neither may be another
+    # member's phone or card number, or a shopper could be taken for someone else.
+    if Member.objects.filter(Q(phone=phone) | Q(card_number=phone)).exists():
         raise Conflict(_("A member with this phone exists."), code="duplicate_phone", phone=phone)
+    if card_number is not None and Member.objects.filter(phone=card_number).exists():
+        raise Conflict(
+            _("This card number is taken."), code="duplicate_card_number", card=card_number
+        )
     member = _create(phone, name.strip(), card_number, tier, home_store)
     audit.record(
         actor=actor,
@@ -123,6 +134,8 @@ def _create(
 ) -> Member:
     for _attempt in range(10):
         number = card or _new_card_number()
+        if card is None and Member.objects.filter(phone=number).exists():
+            continue  # a generated number that is someone's phone: draw again
         try:
             with transaction.atomic():
                 return Member.objects.create(

@@ -88,6 +88,7 @@ __all__ = [
 ]
 
 CLOCK_SKEW = dt.timedelta(minutes=5)
+MIN_SOLD_YEAR = 2000  # older sold_at values are typos (and overflow date arithmetic)
 SALE_REASON = "sale"
 
 
@@ -109,7 +110,6 @@ def create_sale(
     first sale (`replayed=True`) and changes nothing; the key with another body is 409."""
     ensure_can(actor, "pos.sell", sites=[store.pk])
     check_store_till(store, till)
-    check_member(member)
     if priced_by not in PricedBy.values:
         raise ValidationFailed(_("priced_by is server or client."), code="invalid_priced_by")
     if not idempotency_key:
@@ -167,6 +167,7 @@ def _ring_up(
     offline: bool,
     priced_by: str,
 ) -> Sale:
+    check_member(member)  # here, not before the replay: a replay answers the first sale
     shift = _shift(till, offline=offline)
     at = sold_at or timezone.now()
     basket = resolve_lines(lines)
@@ -269,6 +270,8 @@ def _check_sold_at(sold_at: dt.datetime | None) -> None:
         return
     if timezone.is_naive(sold_at):
         raise ValidationFailed(_("sold_at needs a timezone."), code="naive_datetime")
+    if sold_at.year < MIN_SOLD_YEAR:
+        raise ValidationFailed(_("sold_at is too far in the past."), code="sold_at_out_of_range")
     if sold_at > timezone.now() + CLOCK_SKEW:
         raise ValidationFailed(_("sold_at is in the future."), code="sold_in_future")
 
@@ -321,7 +324,9 @@ def _post_stock(
     today = site_today(store)
     lots: dict[int, Lot | None] = {}
     short: dict[int, int] = defaultdict(int)
-    for line in sorted(quote.lines, key=lambda ln: (ln.sku.pk, ln.lot_number or "", ln.line_no)):
+    # Lines naming a lot first: FEFO for a lot-less line of the same SKU must not take the
+    # very units a scanned line holds (and leave that line short).
+    for line in sorted(quote.lines, key=_take_order):
         lot = _scanned_lot(line, today)
         parts, missing = posting.take_for_sale(
             sources, line.sku, line.quantity, today=today, lot=lot, short_location=short_location
@@ -340,6 +345,11 @@ def _post_stock(
             short[line.sku.pk] += missing
     posting.finish()
     return op, lots, dict(short)
+
+
+def _take_order(line: QuoteLine) -> tuple[int, bool, str, int]:
+    lot = line.lot_number if line.sku.is_lot_tracked else None
+    return (line.sku.pk, lot is None, lot or "", line.line_no)
 
 
 def _short_location(store: Site, sources: list[Location]) -> Location:

@@ -16,8 +16,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import IntegrityError, transaction
-from django.db.models import Count, Sum
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -41,6 +41,7 @@ from chainstore.sites.models import Site, SiteKind
 
 __all__ = [
     "CashCount",
+    "DayAlreadyClosed",
     "ShiftReport",
     "ZReport",
     "close_day",
@@ -59,6 +60,11 @@ class ShiftAlreadyOpen(Conflict):
 class ShiftsStillOpen(Conflict):
     code = "shifts_still_open"
     default_message = gettext_lazy("Shifts of this day are still open.")
+
+
+class DayAlreadyClosed(Conflict):
+    code = "day_closed"
+    default_message = gettext_lazy("This business day is closed (Z report) at this till.")
 
 
 def check_store_till(store: Site, till: Till | None) -> None:
@@ -80,11 +86,25 @@ def open_shift(*, store: Site, till: Till, opening_float_fen: int, actor: Any) -
         )
     try:
         with transaction.atomic():
+            # The till's row serialises this with day closes (see _create_close): a shift
+            # opened on a day whose Z is taken would hold sales no Z report counts.
+            _lock_tills(Till.objects.filter(pk=till.pk))
+            business_date = site_today(store)
+            closed = DayClose.objects.filter(site=store, business_date=business_date).filter(
+                Q(till__isnull=True) | Q(till=till)
+            )
+            if closed.exists():
+                raise DayAlreadyClosed(
+                    _("The business day %(date)s is closed at this till (Z report).")
+                    % {"date": business_date},
+                    till=till.code,
+                    date=str(business_date),
+                )
             shift = Shift.objects.create(
                 site=store,
                 till=till,
                 cashier=actor,
-                business_date=site_today(store),
+                business_date=business_date,
                 opening_float_fen=opening_float_fen,
             )
             audit.record(
@@ -104,6 +124,13 @@ def open_shift(*, store: Site, till: Till, opening_float_fen: int, actor: Any) -
             cashier=current.cashier.get_username() if current else None,
         ) from None
     return shift
+
+
+def _lock_tills(tills: QuerySet[Till]) -> None:
+    """FOR NO KEY UPDATE on till rows (in id order): sales and returns, which only refer
+    to the till, are not held up."""
+    no_key = connection.features.has_select_for_no_key_update
+    list(tills.select_for_update(no_key=no_key).order_by("pk").values_list("pk", flat=True))
 
 
 def _may_handle(actor: Any, shift: Shift, other_permission: str) -> None:
@@ -284,6 +311,10 @@ def _create_close(store: Site, till: Till | None, business_date: dt.date, actor:
     # The store's settings row serialises day closes of the store (numbering).
     StoreSettings.objects.get_or_create(site=store)
     StoreSettings.objects.select_for_update().get(site=store)
+    # The tills closed: no shift opens at them meanwhile (open_shift locks its till).
+    _lock_tills(
+        Till.objects.filter(site=store) if till is None else Till.objects.filter(pk=till.pk)
+    )
     shifts = Shift.objects.filter(site=store, business_date__lte=business_date)
     if till is not None:
         shifts = shifts.filter(till=till)

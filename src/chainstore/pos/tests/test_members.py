@@ -7,7 +7,7 @@ from chainstore.core.errors import Conflict, PermissionDenied, ValidationFailed
 from chainstore.core.models import AuditEvent
 from chainstore.core.testing import make_user
 from chainstore.pos.errors import MemberNotFound, PointsInsufficient
-from chainstore.pos.models import Member, PointsEntry
+from chainstore.pos.models import Member, MemberTier, PointsEntry
 from chainstore.pos.services.members import (
     earn_points,
     enroll_member,
@@ -115,12 +115,21 @@ def test_member_api_lookup_enrol_detail_and_points(store, cashier, member):
 
     created = api.post(
         API + "/pos/members",
-        {"phone": "13900004444", "name": "韩梅梅", "tier": "gold", "home_store": store.code},
+        {"phone": "13900004444", "name": "韩梅梅", "home_store": store.code},
         content_type="application/json",
     )
     assert created.status_code == 201, created.content
-    assert created.json()["tier"] == "gold"
+    # Cashiers enrol at the base tier and do not read member records by id.
+    MemberTier.objects.create(code="normal", name="普通会员", rank=0)
+    golden = api.post(
+        API + "/pos/members",
+        {"phone": "13900005555", "name": "李雷", "tier": "gold"},
+        content_type="application/json",
+    )
+    assert (golden.status_code, golden.json()["code"]) == (403, "permission_denied")
+    assert api.get(f"{API}/pos/members/{member.pk}").status_code == 403
 
+    api = client_for(make_user("store_manager", sites=[store]))
     detail = api.get(f"{API}/pos/members/{member.pk}")
     assert detail.json()["points_balance"] == 12
     points = api.get(f"{API}/pos/members/{member.pk}/points").json()

@@ -1,5 +1,5 @@
 """Member pages: tiers (pos.promotions), members list/search, enrol, edit and the member's
-points ledger and receipts (pos.members)."""
+points ledger and receipts (pos.member_records); cashiers enrol (pos.members)."""
 
 from __future__ import annotations
 
@@ -83,7 +83,9 @@ def member_create(request: HttpRequest) -> HttpResponse:
             refuse(form, exc)
         else:
             messages.success(request, _("Member %(card)s enrolled.") % {"card": member.card_number})
-            return redirect("pos:member_detail", pk=member.pk)
+            if has_perm(request.user, "pos.member_records"):
+                return redirect("pos:member_detail", pk=member.pk)
+            return redirect("pos:member_create")  # a cashier: the next enrolment
     return form_page(request, "pos/admin/member_form.html", {"form": form, "member": None})
 
 

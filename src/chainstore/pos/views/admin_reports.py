@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from chainstore.core.errors import DomainError
 from chainstore.core.quantities import fen_to_money, milli_to_qty
+from chainstore.inventory.services import site_today
 from chainstore.pos import selectors_admin, selectors_reports
 from chainstore.pos.models import DiscrepancyStatus, StockDiscrepancy, TenderKind
 from chainstore.pos.services import reports
@@ -81,7 +82,9 @@ def discrepancy_recount(request: HttpRequest) -> HttpResponse:
 @page_view
 def store_day(request: HttpRequest) -> HttpResponse:
     stores, store = _chosen_store(request, "pos.report")
-    day = _day(request.GET.get("date", ""))
+    # The store's own business day (its timezone), as the API and the Z reports count it.
+    today = site_today(store) if store is not None else timezone.localdate()
+    day = _day(request.GET.get("date", ""), today)
     report = None
     if store is not None:
         report = reports.store_day(store=store, business_date=day, actor=request.user)
@@ -90,7 +93,7 @@ def store_day(request: HttpRequest) -> HttpResponse:
         "store": store,
         "day": day,
         "previous": day - dt.timedelta(days=1),
-        "next": day + dt.timedelta(days=1) if day < timezone.localdate() else None,
+        "next": day + dt.timedelta(days=1) if day < today else None,
         "report": report,
         "tenders": _tenders(report),
         "charts": _charts(report) if report is not None else {},
@@ -105,11 +108,12 @@ def _tenders(report: reports.StoreDay | None) -> list[tuple[str, Any]]:
     return [(str(labels.get(t.kind, t.kind)), t) for t in report.totals.tenders]
 
 
-def _day(raw: str) -> dt.date:
+def _day(raw: str, today: dt.date) -> dt.date:
     try:
-        return dt.date.fromisoformat(raw)
+        day = dt.date.fromisoformat(raw)
     except ValueError:
-        return timezone.localdate()
+        return today
+    return day if day > dt.date.min else today  # the page links the day before
 
 
 def _yuan(fen: int) -> str:

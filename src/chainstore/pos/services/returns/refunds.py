@@ -128,6 +128,7 @@ def _given_refunds(plan: ReturnPlan, given: list[TenderInput], total: int) -> li
                 _("A return without a receipt is refunded in cash."), code="cash_only", kind=t.kind
             )
         original_tender = None
+        points = t.points
         card = (t.card or t.reference).strip()
         if t.kind in SELF_REFUNDED:
             p = paid.get((t.kind, card if t.kind == TenderKind.GIFT_CARD else ""))
@@ -137,15 +138,36 @@ def _given_refunds(plan: ReturnPlan, given: list[TenderInput], total: int) -> li
                     code="refund_not_to_original",
                     kind=t.kind,
                 )
+            # Count this part against the tender, so two parts cannot refund it twice.
+            p.refunded_fen += t.amount_fen
+            if t.kind == TenderKind.POINTS:
+                points = _points_back(p, t.points)
+                p.refunded_points += points
             original_tender = p.tender
         parts.append(
             RefundPart(
                 kind=t.kind,
                 amount_fen=t.amount_fen,
-                points=t.points,
+                points=points,
                 card=card,
                 reference=t.reference,
                 original=original_tender,
             )
         )
     return parts
+
+
+def _points_back(paid: _Paid, asked: int | None) -> int:
+    """The points a points refund credits: the tender's points pro rata to the money it has
+    refunded in all (at the rate the sale paid, so the last refund squares it), and never
+    more than that when the till names a number (`paid.refunded_fen` already counts this
+    refund's money)."""
+    due = paid.points * paid.refunded_fen // paid.amount_fen - paid.refunded_points
+    points = due if asked is None else asked
+    if points <= 0 or points > due:
+        raise TendersMismatch(
+            _("At most %(points)s points go back for this amount.") % {"points": max(due, 0)},
+            code="refund_points_mismatch",
+            points=max(due, 0),
+        )
+    return points

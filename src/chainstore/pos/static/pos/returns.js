@@ -112,6 +112,7 @@ document.addEventListener("alpine:init", function () {
       },
 
       scan: async function () {
+        if (this.uncertain) return; // keep the sent return as it is until it is settled
         var code = this.code.trim();
         this.code = "";
         if (!code || this.busy) return;
@@ -134,6 +135,7 @@ document.addEventListener("alpine:init", function () {
       },
 
       load: function (sale) {
+        if (this.uncertain) return; // keep the sent return as it is until it is settled
         this.sale = sale;
         this.preview = null;
         this.pending = null;
@@ -160,6 +162,7 @@ document.addEventListener("alpine:init", function () {
       },
 
       addScan: function (code) {
+        if (this.uncertain) return; // keep the sent return as it is until it is settled
         var found = this.rows.find(function (r) { return r.scan === code; });
         if (found) {
           this.stepLine(found, 1);
@@ -185,6 +188,7 @@ document.addEventListener("alpine:init", function () {
       },
 
       putQuantity: function (row, milli) {
+        if (this.uncertain) return; // keep the sent return as it is until it is settled
         if (milli > row.returnable) {
           this.flash("warning", text.tooMany);
           milli = row.returnable;
@@ -199,6 +203,7 @@ document.addEventListener("alpine:init", function () {
       },
 
       setCondition: function (row, value) {
+        if (this.uncertain) return; // keep the sent return as it is until it is settled
         row.condition = value;
         this.preview = null;
         this.pending = null;
@@ -223,6 +228,7 @@ document.addEventListener("alpine:init", function () {
       },
 
       runPreview: async function () {
+        if (this.uncertain) return; // keep the sent return as it is until it is settled
         if (!this.picked.length) {
           this.flash("warning", text.nothingPicked);
           return;

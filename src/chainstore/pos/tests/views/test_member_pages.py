@@ -50,7 +50,7 @@ def test_tiers_need_pos_promotions(shop: Shop):
     assert MemberTier.objects.count() == 2
 
 
-def test_cashier_enrols_and_edits_a_member(shop: Shop):
+def test_cashier_enrols_a_member_and_a_manager_edits_the_record(shop: Shop):
     client = logged_in(shop.cashier)
 
     enrolled = client.post(
@@ -64,6 +64,9 @@ def test_cashier_enrols_and_edits_a_member(shop: Shop):
         },
     )
     member = Member.objects.get()
+    cashier_edit = client.post(reverse("pos:member_edit", args=[member.pk]), {"phone": "1"})
+    cashier_list = client.get(reverse("pos:members"))
+    client = logged_in(shop.manager)
     edited = client.post(
         reverse("pos:member_edit", args=[member.pk]),
         {
@@ -75,9 +78,9 @@ def test_cashier_enrols_and_edits_a_member(shop: Shop):
         },
     )
 
-    assert enrolled.status_code == 302 and enrolled.url == reverse(
-        "pos:member_detail", args=[member.pk]
-    )
+    # A cashier enrols (and goes on to the next shopper) but cannot browse or edit records.
+    assert enrolled.status_code == 302 and enrolled.url == reverse("pos:member_create")
+    assert cashier_edit.status_code == cashier_list.status_code == 403
     assert edited.status_code == 302
     member.refresh_from_db()
     assert (member.phone, member.tier, member.home_store) == ("13900139000", shop.gold, None)

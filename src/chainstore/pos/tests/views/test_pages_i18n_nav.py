@@ -137,7 +137,11 @@ def _pos_links(html: str) -> list[str]:
 @pytest.mark.parametrize(
     ("role", "shown", "hidden"),
     [
-        ("cashier", ["pos:members"], ["pos:promotions", "pos:stores", "pos:store_day"]),
+        (
+            "cashier",
+            ["pos:member_create"],
+            ["pos:members", "pos:promotions", "pos:stores", "pos:store_day"],
+        ),
         (
             "manager",
             ["pos:stores", "pos:gift_cards", "pos:discrepancies", "pos:store_day", "pos:members"],
