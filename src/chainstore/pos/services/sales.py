@@ -170,11 +170,15 @@ def _ring_up(
     check_member(member)  # here, not before the replay: a replay answers the first sale
     shift = _shift(till, offline=offline)
     at = sold_at or timezone.now()
+    # Prices and promotions of the moment of sale: an offline sale's own time; a live sale
+    # is priced now whatever sold_at says, so a back-dated request cannot revive a price
+    # or promotion that has ended.
+    priced_at = at if offline else timezone.now()
     basket = resolve_lines(lines)
     if priced_by == PricedBy.CLIENT:
-        quote = client_priced(store=store, lines=basket, member=member, at=at)
+        quote = client_priced(store=store, lines=basket, member=member, at=priced_at)
     else:
-        quote = price_lines(store=store, lines=basket, member=member, at=at)
+        quote = price_lines(store=store, lines=basket, member=member, at=priced_at)
     if expected_total_fen is not None and expected_total_fen != quote.total_fen:
         raise PriceChanged(
             expected=str(fen_to_money(expected_total_fen)), total=str(fen_to_money(quote.total_fen))

@@ -124,3 +124,29 @@ def test_replay_after_the_member_was_deactivated_returns_the_first_sale(
 
     assert again.replayed and again.pk == first.pk
     assert pos_snapshot() == before
+
+
+def test_a_back_dated_live_sale_is_priced_now_an_offline_one_at_its_time(
+    store, till, shift, cashier, stocked
+):
+    from django.utils import timezone as tz
+
+    from chainstore.pos.models import Promotion, PromotionKind
+
+    now = tz.now()
+    Promotion.objects.create(
+        code="ENDED",
+        name="ended",
+        kind=PromotionKind.PERCENT_OFF,
+        params={"percent": "50"},
+        valid_from=now - dt.timedelta(days=2),
+        valid_to=now - dt.timedelta(hours=1),
+    )
+    two_hours_ago = now - dt.timedelta(hours=2)
+    line = [LineInput(sku_code=stocked.code, quantity=1)]
+
+    live = sell(store, till, cashier, line, [cash(1_000)], sold_at=two_hours_ago)
+    offline = sell(store, till, cashier, line, [cash(500)], sold_at=two_hours_ago, offline=True)
+
+    assert (live.total_fen, live.sold_at) == (1_000, two_hours_ago)
+    assert offline.total_fen == 500
