@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import URLPattern, path, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -25,6 +27,7 @@ from chainstore.pos.selectors_reports import find_open_shift
 from chainstore.pos.views import till_receipt
 from chainstore.pos.views.till_texts import (
     checkout_texts,
+    offline_texts,
     return_reasons,
     returns_texts,
     shift_texts,
@@ -115,7 +118,10 @@ def checkout(request: HttpRequest) -> HttpResponse:
         "pointsPerYuan": _points_per_yuan(store),
         "canReturn": has_perm(request.user, "pos.return"),
         "canShift": has_perm(request.user, "pos.shift"),
-        "text": checkout_texts(),
+        "text": checkout_texts() | offline_texts(),
+        "storeName": store.name,
+        "swUrl": reverse("pos:service_worker"),
+        "staticUrl": settings.STATIC_URL,
     }
     return render(
         request,
@@ -219,10 +225,23 @@ def receipt(request: HttpRequest, sale_id: int) -> HttpResponse:
     return render(request, "pos/till/receipt.html", context)
 
 
+@require_http_methods(["GET"])
+def service_worker(request: HttpRequest) -> HttpResponse:
+    """The till's service worker: keeps the checkout page for a reload without network
+    (static code, no login needed; served under /pos/ so its scope covers the checkout)."""
+    body = render_to_string(
+        "pos/till/sw.js", {"scope": reverse("pos:checkout"), "static_url": settings.STATIC_URL}
+    )
+    response = HttpResponse(body, content_type="text/javascript; charset=utf-8")
+    response["Cache-Control"] = "no-cache"
+    return response
+
+
 urlpatterns: list[URLPattern] = [
     path("", checkout, name="checkout"),
     path("till/", choose_till, name="choose_till"),
     path("returns/", returns, name="returns"),
     path("shift/", shift, name="shift"),
     path("sales/<int:sale_id>/receipt/", receipt, name="receipt"),
+    path("sw.js", service_worker, name="service_worker"),
 ]

@@ -63,6 +63,33 @@ def checkout_texts() -> dict[str, str]:
     }
 
 
+def offline_texts() -> dict[str, str]:
+    """The checkout's offline mode (pos/static/pos/offline.js)."""
+    return {
+        "offlineOn": _("No connection to the server: selling offline from the saved catalog."),
+        "offlineOff": _("The server answers again: back online."),
+        "offlineUnknown": _("Not in the saved catalog"),
+        "offlineNoCatalog": _("No saved catalog on this till: it cannot sell offline."),
+        "offlineNotWeighed": _("Scale barcodes are only for weighed SKUs (sold per kg)."),
+        "offlineCheckDigit": _("The check digit does not match."),
+        "offlineSaved": _("Saved on this till; it is uploaded when the connection returns."),
+        "offlineStoreFailed": _(
+            "The sale could not be saved on this till (storage full?). It is not paid."
+        ),
+        "offlineReceipt": _("OFFLINE RECEIPT — will be synced"),
+        "noPromotions": _("Sold offline at store prices, without promotions."),
+        "offlineMember": _("Member look-up needs the connection."),
+        "till": _("Till"),
+        "total": _("Total"),
+        "change": _("Change"),
+        "synced": _("Offline sales uploaded"),
+        "syncRejected": _("Offline sales refused by the server: see Sync problems."),
+        "dismissProblem": _(
+            "Remove this sale from the list? The shopper paid for it: record it another way first."
+        ),
+    }
+
+
 def returns_texts() -> dict[str, str]:
     return common_texts() | {
         "notFound": _("No sale with this receipt number."),

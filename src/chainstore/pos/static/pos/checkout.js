@@ -3,15 +3,28 @@
 // wins); paying posts /sales with one Idempotency-Key per basket attempt, kept across
 // retries, so a double click or a lost answer can never charge twice. The basket is kept
 // in localStorage per till, so a reload or a crash loses nothing.
+//
+// Offline (no answer from the server, or the browser says so): scans resolve from the
+// store catalog kept on the till and lines are priced at store prices without promotions
+// (offline.js); paying keeps the sale in the till's queue with its own idempotency key and
+// prints an offline receipt; the queue is uploaded with /batches when the server answers.
 document.addEventListener("alpine:init", function () {
   "use strict";
   var T = window.csTill;
+  var O = window.csOffline;
   var config = T.readConfig("checkout-config");
   var text = config.text;
   var STORAGE = "cs-pos:" + config.store + ":" + config.till;
   var QUOTE_DELAY_MS = 120;
   var SCAN_QTY = /^(\d+(?:\.\d{1,3})?)\s*[*×]\s*(.*)$/;
   var seq = 0;
+  var CATALOG_REFRESH_MS = 10 * 60 * 1000;
+  var PROBE_MS = 15 * 1000;
+  var OFFLINE_TENDERS = ["cash", "bank_card", "wechat_pay", "alipay"];
+  // Kept out of Alpine's reactive state: 20,000 rows need no proxies.
+  var catalogRecord = null;
+  var catalogIndex = null;
+  var nextChangeTimer = null;
 
   function isScaleCode(code) {
     return /^2\d{12}$/.test(code);
@@ -49,6 +62,12 @@ document.addEventListener("alpine:init", function () {
       dialog: null,
       softKeyboard: !window.matchMedia("(pointer: coarse)").matches,
       floatAmount: "",
+      offline: false,
+      catalogInfo: null,
+      queueCount: 0,
+      problems: [],
+      syncing: false,
+      syncError: "",
       quantityText: "",
       suspendLabel: "",
       suspendedList: [],
@@ -76,6 +95,7 @@ document.addEventListener("alpine:init", function () {
       init: function () {
         var self = this;
         this.restore();
+        this.startOffline();
         if (this.items.length) this.scheduleQuote(0);
         this.$nextTick(function () { self.focusScan(); });
         // Keep the scan box focused for wedge scanners (they type + Enter).
@@ -252,8 +272,12 @@ document.addEventListener("alpine:init", function () {
         return !this.quoting && (!this.items.length || !this.quoteStale) && !this.quoteError;
       },
 
+      get quoteOffline() {
+        return !!(this.quote && this.quote.offline);
+      },
+
       get canPay() {
-        return !!(this.config.shift && this.items.length && this.quote && !this.quoteStale &&
+        return !!((this.config.shift || this.quoteOffline) && this.items.length && this.quote && !this.quoteStale &&
           !this.quoting && !this.quoteError && !this.paying && !this.uncertain);
       },
 
@@ -393,9 +417,17 @@ document.addEventListener("alpine:init", function () {
         var version = this.version;
         var ids = this.items.map(function (item) { return item.id; });
         this.quoting = true;
-        var result = await T.api(config, "POST", "/quote", this.basketBody());
-        if (mine !== this.quoteSeq) return; // a newer quote is on its way
+        var result = { status: 0 };
+        if (!this.offline) {
+          result = await T.api(config, "POST", "/quote", this.basketBody());
+          if (mine !== this.quoteSeq) return; // a newer quote is on its way
+        }
         this.quoting = false;
+        if (result.status === 0) {
+          this.goOffline(false);
+          this.offlineQuote(version, ids);
+          return;
+        }
         if (result.ok) {
           result.data.itemIds = ids;
           result.data.forVersion = version;
@@ -472,6 +504,253 @@ document.addEventListener("alpine:init", function () {
         return items.find(function (item) { return item.id === self.lastAdded; }) || null;
       },
 
+      // -- offline -------------------------------------------------------------------
+      startOffline: function () {
+        var self = this;
+        this.refreshQueue();
+        O.keepPage(config);
+        O.loadCatalog(config.store).then(function (record) {
+          if (record && !catalogRecord) self.useCatalog(record);
+          if (navigator.onLine === false) self.goOffline(true);
+          else self.refreshCatalog();
+        });
+        window.addEventListener("offline", function () { self.goOffline(true); });
+        window.addEventListener("online", function () { self.probe(); });
+        window.addEventListener("storage", function () { self.refreshQueue(); });
+        setInterval(function () { if (!self.offline) self.refreshCatalog(); }, CATALOG_REFRESH_MS);
+        setInterval(function () {
+          if (self.offline) self.probe();
+          else if (self.queueCount) self.sync();
+        }, PROBE_MS);
+        if (navigator.onLine !== false && this.queueCount) this.sync();
+      },
+
+      useCatalog: function (record) {
+        catalogRecord = record;
+        catalogIndex = O.index(record);
+        this.catalogInfo = { version: record.version, generatedAt: record.generated_at, count: catalogIndex.size };
+        if (this.offline && this.quoteError && this.items.length && !this.dialog && !this.uncertain) {
+          this.version += 1; // priced before the catalog was there: again now
+          this.scheduleQuote(0);
+        }
+      },
+
+      refreshCatalog: async function () {
+        var self = this;
+        var result = await O.refreshCatalog(config, catalogRecord);
+        if (result.status === 0) {
+          this.goOffline(true);
+          return;
+        }
+        if (result.status === 200) this.useCatalog(result.record);
+        // Fetch again when a price list starts or ends before the next regular refresh.
+        clearTimeout(nextChangeTimer);
+        var next = catalogRecord && catalogRecord.next_change_at ? Date.parse(catalogRecord.next_change_at) - Date.now() : NaN;
+        if (next > 0 && next < CATALOG_REFRESH_MS) {
+          nextChangeTimer = setTimeout(function () { self.refreshCatalog(); }, next + 1000);
+        }
+      },
+
+      // Does the server answer? (any HTTP answer counts; only no answer is offline)
+      probe: async function () {
+        var result = await T.api(config, "GET", "/shifts/current?store=" + encodeURIComponent(config.store) +
+          "&till=" + encodeURIComponent(config.till));
+        if (result.status === 0) this.goOffline(true);
+        else this.goOnline();
+      },
+
+      goOffline: function (requote) {
+        if (this.offline) return;
+        this.offline = true;
+        this.flash("warning", catalogIndex ? text.offlineOn : text.offlineNoCatalog);
+        if (requote && this.items.length && !this.dialog && !this.uncertain) {
+          this.version += 1;
+          this.scheduleQuote(0);
+        }
+      },
+
+      goOnline: function () {
+        if (this.offline) {
+          this.offline = false;
+          this.flash("success", text.offlineOff);
+          if (this.items.length && !this.dialog && !this.uncertain) {
+            this.version += 1; // the server prices the basket again, with promotions
+            this.scheduleQuote(0);
+          }
+          this.refreshCatalog();
+        }
+        if (this.queueCount) this.sync();
+      },
+
+      // Price the basket from the kept catalog: store prices, no promotions, no gifts.
+      offlineQuote: function (version, ids) {
+        if (!catalogIndex) {
+          this.quoteError = text.offlineNoCatalog;
+          this.flash("danger", text.offlineNoCatalog);
+          return;
+        }
+        var lines = [];
+        var subtotal = 0;
+        var tax = 0;
+        var bad = null;
+        var message = "";
+        this.items.forEach(function (item, i) {
+          if (bad) return;
+          var found = item.scan ? O.resolve(catalogIndex, item.scan) : { row: catalogIndex.byCode.get(item.sku) };
+          var code = item.scan || item.sku;
+          if (!found.row || found.error) {
+            bad = item;
+            message = code + ": " + ({ check_digit: text.offlineCheckDigit, not_weighed: text.offlineNotWeighed }[found.error] || text.offlineUnknown);
+            return;
+          }
+          var row = found.row;
+          var milli = item.quantity !== null && item.quantity !== undefined ? item.quantity : null;
+          if (found.grams) {
+            var labels = milli === null ? 1000 : milli; // with a scale label: how many labels
+            if (labels % 1000) { bad = item; message = text.badQuantity; return; }
+            milli = found.grams * (labels / 1000);
+          } else if (milli === null) {
+            if (row.weighed) { bad = item; message = code + ": " + text.weighed; return; }
+            milli = 1000;
+          }
+          if (!row.weighed && milli % 1000) { bad = item; message = text.badQuantity; return; }
+          var price = T.toFen(row.price);
+          var gross = O.lineGross(price, milli, row.weighed);
+          subtotal += gross;
+          tax += O.lineTax(gross, row.tax_rate_bp);
+          lines.push({
+            line_no: i + 1, sku: row.code, name: row.name, unit: row.unit, weighed: row.weighed,
+            quantity: T.qty(milli), lot: null, unit_price: T.money(price), gross: T.money(gross),
+            discounts: [], net: T.money(gross), is_gift: false,
+          });
+        });
+        if (bad) {
+          this.items.splice(this.items.indexOf(bad), 1);
+          if (this.selected >= this.items.length) this.selected = this.items.length - 1;
+          this.flash("danger", message);
+          this.changed();
+          return;
+        }
+        var quote = {
+          lines: lines, promotions: [], subtotal: T.money(subtotal), discount: "0.00",
+          total: T.money(subtotal), tax: T.money(tax), gift_value: "0.00", points_to_earn: 0,
+          member: this.member, optimal: true, offline: true, itemIds: ids, forVersion: version,
+        };
+        this.learn(quote, ids);
+        this.quote = quote;
+        this.quoteError = "";
+        if (version !== this.version) this.scheduleQuote(0);
+        else if (this.payAfterQuote && !this.dialog) this.openPay(this.payAfterQuote);
+      },
+
+      // What the offline receipt shows (kept with the queued sale). `body` is the sale as
+      // uploaded: its tenders and the total the shopper was told.
+      receiptOf: function (number, soldAt, body) {
+        var samePrices = !!this.quote && this.quote.total === body.expected_total;
+        var change = 0;
+        var tenders = body.tenders.map(function (t) {
+          if (t.kind === "cash" && t.tendered) change += T.toFen(t.tendered) - T.toFen(t.amount);
+          return { label: text[t.kind] || t.kind, amount: t.tendered || t.amount, reference: t.reference || "" };
+        });
+        return {
+          number: number,
+          storeName: config.storeName || config.store,
+          till: config.till,
+          cashier: config.user,
+          sold_at: soldAt,
+          lines: (this.quote ? this.quote.lines : []).map(function (l) {
+            var unit = l.unit && l.unit !== "pcs" ? " " + l.unit : "";
+            return {
+              name: (l.is_gift ? "🎁 " : "") + l.name, quantity: T.qty(T.toMilli(l.quantity)) + unit,
+              unit_price: samePrices ? l.unit_price : "", net: samePrices ? l.net : "",
+            };
+          }),
+          total: body.expected_total,
+          change: T.money(change),
+          tenders: tenders,
+        };
+      },
+
+      // Pay offline: the sale is kept on the till (durably, before it counts as paid).
+      queueSale: function () {
+        var quote = this.quote;
+        var local = O.nextLocalNumber(config);
+        var soldAt = new Date().toISOString();
+        var body = this.saleBody();
+        var sale = {
+          idempotency_key: T.newKey(config.store + "-" + config.till + "-off"),
+          sold_at: soldAt,
+          priced_by: "client",
+          expected_total: quote.total,
+          lines: quote.lines.map(function (l) { return { sku: l.sku, quantity: l.quantity, unit_price: l.unit_price }; }),
+          tenders: body.tenders,
+        };
+        if (this.member) sale.member = this.member.card_number;
+        this.keep({ key: sale.idempotency_key, kind: "batch", seq: local.seq, number: local.number, body: sale,
+          receipt: this.receiptOf(local.number, soldAt, sale) });
+      },
+
+      // The payment got no answer: keep it (same key, same body) for the upload and go on.
+      keepForUpload: function () {
+        if (!this.pending) return;
+        var local = O.nextLocalNumber(config);
+        var body = this.pending.body;
+        this.keep({ key: this.pending.key, kind: "live", seq: local.seq, number: local.number, body: body,
+          receipt: this.receiptOf(local.number, new Date().toISOString(), body) });
+      },
+
+      keep: function (entry) {
+        entry.cashier = config.user;
+        entry.total = entry.receipt.total;
+        entry.sold_at = entry.receipt.sold_at;
+        try {
+          O.enqueue(config, entry);
+        } catch (e) {
+          this.tenderError = text.offlineStoreFailed;
+          return;
+        }
+        this.refreshQueue();
+        this.paid({
+          id: null, offline: true, number: entry.number, change: entry.receipt.change,
+          total: entry.receipt.total, discount: "0.00", member: null, entry: entry,
+        });
+        if (!this.offline) this.sync();
+      },
+
+      refreshQueue: function () {
+        this.queueCount = O.readQueue(config).length;
+        this.problems = O.readProblems(config);
+      },
+
+      sync: async function () {
+        if (this.syncing) return;
+        this.refreshQueue();
+        if (!this.queueCount) return;
+        this.syncing = true;
+        var outcome;
+        try { outcome = await O.sync(config); } finally { this.syncing = false; }
+        this.refreshQueue();
+        if (outcome.busy) return;
+        this.syncError = outcome.error;
+        var uploaded = outcome.created + outcome.replayed;
+        if (uploaded) this.flash("success", text.synced + ": " + uploaded);
+        if (outcome.rejected) this.flash("danger", text.syncRejected);
+        if (outcome.network) this.goOffline(true);
+        else if (this.offline) this.goOnline();
+      },
+
+      retryProblem: function (key) {
+        O.retryProblem(config, key);
+        this.refreshQueue();
+        if (!this.offline) this.sync();
+      },
+
+      dismissProblem: function (key) {
+        if (!window.confirm(text.dismissProblem)) return;
+        O.dismissProblem(config, key);
+        this.refreshQueue();
+      },
+
       // -- keyboard ------------------------------------------------------------------
       onKey: function (event) {
         var key = event.key;
@@ -520,7 +799,7 @@ document.addEventListener("alpine:init", function () {
             this.newSale();
           } else if ((key === "p" || key === "P") && event.target.tagName !== "INPUT") {
             event.preventDefault();
-            this.printReceipt(this.done.id);
+            this.printSale(this.done);
           }
           return;
         }
@@ -744,6 +1023,7 @@ document.addEventListener("alpine:init", function () {
 
       // -- tenders -------------------------------------------------------------------
       get tenderKinds() {
+        var offline = this.quoteOffline;
         return [
           { kind: "cash", label: text.cash, key: "F9" },
           { kind: "bank_card", label: text.bank_card, key: "F10" },
@@ -751,7 +1031,7 @@ document.addEventListener("alpine:init", function () {
           { kind: "alipay", label: text.alipay, key: "" },
           { kind: "points", label: text.points, key: "" },
           { kind: "gift_card", label: text.gift_card, key: "" },
-        ];
+        ].filter(function (k) { return !offline || OFFLINE_TENDERS.indexOf(k.kind) >= 0; });
       },
 
       tenderLabel: function (kind) {
@@ -834,8 +1114,15 @@ document.addEventListener("alpine:init", function () {
           this.flash("warning", text.emptyBasket);
           return;
         }
-        if (!this.config.shift) {
+        if (!this.config.shift && !this.offline) {
           this.flash("warning", text.noShift);
+          return;
+        }
+        if (this.offline && this.quote && !this.quote.offline) {
+          // Gone offline since the server priced it: price it again from the catalog.
+          this.payAfterQuote = kind;
+          this.version += 1;
+          this.scheduleQuote(0);
           return;
         }
         if (!this.canPay) {
@@ -851,6 +1138,7 @@ document.addEventListener("alpine:init", function () {
       },
 
       chooseKind: function (kind) {
+        if (this.quoteOffline && OFFLINE_TENDERS.indexOf(kind) < 0) kind = "cash";
         if (kind === "points" && !this.member) {
           this.tenderError = text.needMember;
           return;
@@ -945,6 +1233,10 @@ document.addEventListener("alpine:init", function () {
 
       submitSale: async function () {
         if (this.paying) return;
+        if (this.quoteOffline && !this.pending) {
+          this.queueSale();
+          return;
+        }
         if (!this.pending) {
           // One key per payment attempt of this basket; a retry re-sends the same body.
           this.pending = { key: T.newKey("sale"), body: this.saleBody() };
@@ -960,6 +1252,7 @@ document.addEventListener("alpine:init", function () {
         }
         if (result.status === 0 || result.status >= 500) {
           this.uncertain = true; // keep the key: the sale may have gone through
+          if (result.status === 0) this.goOffline(false);
           this.persist();
           this.flash("warning", text.uncertain);
           return;
@@ -1001,7 +1294,7 @@ document.addEventListener("alpine:init", function () {
         this.persist();
         this.dialog = "done";
         this.$nextTick(function () { if (self.$refs.newSale) self.$refs.newSale.focus(); });
-        if (this.autoPrint) this.printReceipt(sale.id);
+        if (this.autoPrint) this.printSale(sale);
       },
 
       newSale: function () {
@@ -1013,6 +1306,21 @@ document.addEventListener("alpine:init", function () {
 
       receiptHref: function (id, print) {
         return config.receiptUrl.replace("/0/", "/" + id + "/") + (print ? "?print=1" : "");
+      },
+
+      printSale: function (sale) {
+        if (!sale) return;
+        if (!sale.offline) {
+          this.printReceipt(sale.id);
+          return;
+        }
+        var frame = this.$refs.printFrame;
+        frame.onload = function () {
+          frame.onload = null;
+          try { frame.contentWindow.print(); } catch (e) { /* no printer */ }
+        };
+        frame.removeAttribute("src");
+        frame.srcdoc = O.receiptHtml(sale.entry, text, document.documentElement.lang || "en");
       },
 
       printReceipt: function (id) {
