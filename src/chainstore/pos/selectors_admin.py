@@ -23,6 +23,7 @@ from chainstore.pos.models import (
     StoreSettings,
     Till,
 )
+from chainstore.pos.services import members
 from chainstore.sites.errors import SiteNotFound
 from chainstore.sites.models import Site, SiteKind
 
@@ -192,11 +193,7 @@ def list_members(*, actor: Any, search: str = "", tier: str = "") -> QuerySet[Me
 
 
 def get_member(*, actor: Any, member_id: int) -> Member:
-    ensure_can(actor, "pos.member_records")
-    member = Member.objects.select_related("tier", "home_store").filter(pk=member_id).first()
-    if member is None:
-        raise NotFound(code="member_not_found", member=member_id)
-    return member
+    return members.get_member(member_id=member_id, actor=actor)
 
 
 def member_points(member: Member) -> QuerySet[PointsEntry]:

@@ -68,7 +68,7 @@ def lookup_member(*, q: str, actor: Any) -> Member:
 
 def get_member(*, member_id: int, actor: Any) -> Member:
     ensure_can(actor, "pos.member_records")
-    member = Member.objects.select_related("tier").filter(pk=member_id).first()
+    member = Member.objects.select_related("tier", "home_store").filter(pk=member_id).first()
     if member is None:
         raise MemberNotFound(member=member_id)
     return member
