@@ -14,6 +14,7 @@ ROLE_CHOICES = [
     (perms.STORE_MANAGER, _("Store manager")),
     (perms.CASHIER, _("Cashier")),
     (perms.AUDITOR, _("Auditor")),
+    (perms.INTEGRATOR, _("Integration (API client)")),
 ]
 
 

@@ -59,6 +59,10 @@ class Sku(models.Model):
     standard_cost_micros = models.BigIntegerField(default=0)
     # VAT rate in basis points (1300 = 13%); selling prices include it (价内税).
     tax_rate_bp = models.PositiveIntegerField(default=1300)
+    # Per base unit (pcs, or kg for weighed goods): drives shipping cost, the outbound weight
+    # check and freight allocation. Unknown stays null.
+    weight_g = models.PositiveIntegerField(null=True, blank=True)
+    volume_cm3 = models.PositiveIntegerField(null=True, blank=True)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -14,6 +14,7 @@ from chainstore.core.api import router as audit_router
 from chainstore.core.api_auth import SessionAuth, TokenAuth, docs_auth
 from chainstore.core.errors import DomainError
 from chainstore.counts.api import router as counts_router
+from chainstore.fulfilment.api import routers as fulfilment_routers
 from chainstore.integrations.api import router as integrations_router
 from chainstore.inventory.api import router as inventory_router
 from chainstore.pos.api import routers as pos_routers
@@ -84,5 +85,7 @@ api.add_router("/inventory", inventory_router, tags=["inventory"])
 api.add_router("/counts", counts_router, tags=["counts"])
 for pos_router in pos_routers:
     api.add_router("/pos", pos_router, tags=["pos"])
+for fulfilment_router in fulfilment_routers:
+    api.add_router("/fulfilment", fulfilment_router, tags=["fulfilment"])
 api.add_router("/data", integrations_router, tags=["import-export"])
 api.add_router("/audit", audit_router, tags=["audit"])

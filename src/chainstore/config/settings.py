@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "chainstore.inventory",
     "chainstore.counts",
     "chainstore.pos",
+    "chainstore.fulfilment",
     "chainstore.integrations",
     "chainstore.demo",
     "chainstore.web",

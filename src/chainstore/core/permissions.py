@@ -20,8 +20,18 @@ WAREHOUSE_OPERATOR = "warehouse_operator"
 STORE_MANAGER = "store_manager"
 CASHIER = "cashier"
 AUDITOR = "auditor"
+INTEGRATOR = "integrator"
 
-ROLES = [ADMIN, HQ_PLANNER, WAREHOUSE_MANAGER, WAREHOUSE_OPERATOR, STORE_MANAGER, CASHIER, AUDITOR]
+ROLES = [
+    ADMIN,
+    HQ_PLANNER,
+    WAREHOUSE_MANAGER,
+    WAREHOUSE_OPERATOR,
+    STORE_MANAGER,
+    CASHIER,
+    AUDITOR,
+    INTEGRATOR,
+]
 
 _VIEW = {"catalog.view", "sites.view", "inventory.view"}
 _OPERATE = {
@@ -43,6 +53,11 @@ _STORE_POS = _TILL | {
     "pos.settings",
     "pos.member_records",
 }
+# Online orders (fulfilment): intake and order care are chain-level; waves, picking, the
+# outbound check and shipping happen at a warehouse or a ship-from-store site.
+_ORDERS_VIEW = {"orders.view"}
+_FLOOR = {"fulfilment.pick", "fulfilment.check", "fulfilment.ship"}
+_FULFIL = _FLOOR | {"fulfilment.plan", "fulfilment.trace"}
 ROLE_PERMISSIONS: dict[str, set[str]] = {
     ADMIN: {"*"},
     HQ_PLANNER: _VIEW
@@ -54,6 +69,11 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "pos.member_records",
         "inventory.reserve",
         "inventory.safety_stock",
+        "orders.view",
+        "orders.intake",
+        "orders.manage",
+        "fulfilment.trace",
+        "fulfilment.settings",
         "data.import",
         "data.export",
         "audit.view",
@@ -69,8 +89,11 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "count.approve",
         "sites.manage_locations",
         "data.export",
-    },
-    WAREHOUSE_OPERATOR: _VIEW | _OPERATE,
+        "orders.manage",
+    }
+    | _ORDERS_VIEW
+    | _FULFIL,
+    WAREHOUSE_OPERATOR: _VIEW | _OPERATE | _ORDERS_VIEW | _FLOOR,
     STORE_MANAGER: _VIEW
     | _OPERATE
     | _STORE_POS
@@ -81,13 +104,25 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "count.manage",
         "count.approve",
         "data.export",
-    },
+    }
+    | _ORDERS_VIEW
+    | _FULFIL,
     CASHIER: {"catalog.view", "sites.view", "inventory.view"} | _TILL,
-    AUDITOR: _VIEW | {"audit.view", "data.export", "pos.report"},
+    AUDITOR: _VIEW | {"audit.view", "data.export", "pos.report", "orders.view", "fulfilment.trace"},
+    # An API client of a sales channel or a carrier: posts orders, payments, cancellations,
+    # address changes and tracking events; reads what it needs to map SKUs.
+    INTEGRATOR: {
+        "catalog.view",
+        "sites.view",
+        "orders.view",
+        "orders.intake",
+        "orders.manage",
+        "fulfilment.tracking",
+    },
 }
 
 # Roles whose scope is every site regardless of assignment.
-ALL_SITES_ROLES = {ADMIN, HQ_PLANNER, AUDITOR}
+ALL_SITES_ROLES = {ADMIN, HQ_PLANNER, AUDITOR, INTEGRATOR}
 
 
 def role_of(actor: Any) -> str | None:

@@ -42,6 +42,8 @@ class OperationKind(models.TextChoices):
     SCRAP = "scrap", _("Write-off")
     OPENING = "opening", _("Opening stock")
     RETURN = "return", _("Customer return")
+    PICK = "pick", _("Pick")
+    SHIPMENT = "shipment", _("Outbound shipment")
 
 
 class StockOperation(models.Model):

@@ -65,6 +65,9 @@ class LocationKind(models.TextChoices):
     STORAGE = "storage", _("Storage bin")
     SELLING = "selling", _("Selling floor / shipping")
     DAMAGED = "damaged", _("Damaged goods")
+    # Picked goods waiting for the outbound check and shipping: held for their documents,
+    # never available to another reservation, sale or issue.
+    OUTBOUND = "outbound", _("Outbound staging (picked)")
     # Virtual locations: the other side of every move that enters or leaves the chain.
     SUPPLIER = "supplier", _("Supplier (virtual)")
     CUSTOMER = "customer", _("Customer (virtual)")
@@ -118,3 +121,20 @@ class Location(models.Model):
 
     def __str__(self) -> str:
         return f"{self.site.code}/{self.code}" if self.site else self.code
+
+
+class WarehouseLayout(models.Model):
+    """The walking layout of a site for pick routes: parallel aisles (vertical, each at an x),
+    cross-aisles (horizontal, each at a y; two = one block, more = several blocks) and the
+    depot where every pick route starts and ends. A bin's pick point is (the aisle x nearest
+    its x, its y). Metres. Empty aisles mean the distinct x of the site's storage bins."""
+
+    site = models.OneToOneField(Site, on_delete=models.CASCADE, related_name="layout")
+    aisles = models.JSONField(default=list, help_text="x of each aisle centre line, sorted")
+    cross_aisles = models.JSONField(default=list, help_text="y of each cross-aisle, sorted")
+    depot_x = models.DecimalField(max_digits=8, decimal_places=2, default=0)
+    depot_y = models.DecimalField(max_digits=8, decimal_places=2, default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"layout of {self.site.code}"

@@ -12,7 +12,15 @@ from chainstore.core import audit
 from chainstore.core.errors import Conflict, ValidationFailed
 from chainstore.core.permissions import ensure_can
 from chainstore.inventory.selectors import location_holds_stock
-from chainstore.sites.models import VIRTUAL_KINDS, Location, LocationKind, Site, SiteKind, Zone
+from chainstore.sites.models import (
+    VIRTUAL_KINDS,
+    Location,
+    LocationKind,
+    Site,
+    SiteKind,
+    WarehouseLayout,
+    Zone,
+)
 
 _virtual_cache: dict[str, int] = {}
 
@@ -359,3 +367,64 @@ def create_bin_grid(*, site: Site, zone: Zone, grid: BinGrid, actor: Any) -> lis
             data={"grid": True},
         )
     return created
+
+
+def outbound_location(site: Site) -> Location:
+    """The site's outbound staging location (picked goods awaiting check and shipping),
+    created on first use."""
+    loc = Location.objects.filter(site=site, kind=LocationKind.OUTBOUND, code="OUTBOUND").first()
+    if loc is not None:
+        return loc
+    try:
+        with transaction.atomic():
+            return Location.objects.create(
+                site=site,
+                code="OUTBOUND",
+                name="复核打包区 Outbound staging",
+                kind=LocationKind.OUTBOUND,
+            )
+    except IntegrityError:
+        return Location.objects.get(site=site, code="OUTBOUND")
+
+
+@transaction.atomic
+def set_layout(
+    *,
+    site: Site,
+    actor: Any,
+    cross_aisles: list[Decimal],
+    depot_x: Decimal,
+    depot_y: Decimal,
+    aisles: list[Decimal] | None = None,
+) -> WarehouseLayout:
+    """Set the walking layout used for pick routes (see WarehouseLayout)."""
+    ensure_can(actor, "sites.manage_locations", sites=[site.pk])
+    ys = sorted(Decimal(str(y)) for y in cross_aisles)
+    xs = sorted(Decimal(str(x)) for x in aisles or [])
+    if len(ys) < 2 or len(set(ys)) != len(ys):
+        raise ValidationFailed(
+            "Give at least two different cross-aisles (front and back).", code="invalid_layout"
+        )
+    if len(set(xs)) != len(xs):
+        raise ValidationFailed("Aisles must be at different x.", code="invalid_layout")
+    if not ys[0] <= Decimal(str(depot_y)) <= ys[-1]:
+        raise ValidationFailed(
+            "The depot must lie between the front and back cross-aisles.", code="invalid_layout"
+        )
+    layout, _created = WarehouseLayout.objects.update_or_create(
+        site=site,
+        defaults={
+            "cross_aisles": [str(y) for y in ys],
+            "aisles": [str(x) for x in xs],
+            "depot_x": depot_x,
+            "depot_y": depot_y,
+        },
+    )
+    audit.record(
+        actor=actor,
+        action="site.layout",
+        obj=layout,
+        site_id=site.pk,
+        data={"cross_aisles": layout.cross_aisles, "aisles": layout.aisles},
+    )
+    return layout

@@ -46,6 +46,15 @@ NAVIGATION: tuple[NavEntry, ...] = (
         "clipboard-check",
         ("count.record", "count.manage", "count.approve"),
     ),
+    NavEntry(_("Online orders"), "fulfilment:orders", "bag-check", ("orders.view",)),
+    NavEntry(
+        _("Waves and picking"),
+        "fulfilment:waves",
+        "signpost-split",
+        ("fulfilment.plan", "fulfilment.pick"),
+    ),
+    NavEntry(_("Outbound check"), "fulfilment:check", "box2-heart", ("fulfilment.check",)),
+    NavEntry(_("Lot trace"), "fulfilment:trace", "diagram-3", ("fulfilment.trace",)),
     NavEntry(
         _("Import/Export"), "integrations:index", "arrow-left-right", ("data.import", "data.export")
     ),

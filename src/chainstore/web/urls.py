@@ -22,4 +22,5 @@ urlpatterns = [
     path("accounts/", include("chainstore.accounts.urls")),
     path("data/", include("chainstore.integrations.urls")),
     path("pos/", include("chainstore.pos.urls")),
+    path("fulfilment/", include("chainstore.fulfilment.urls")),
 ]

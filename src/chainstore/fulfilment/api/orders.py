@@ -1,0 +1,5 @@
+"""/api/v1/fulfilment/... (orders)."""
+
+from ninja import Router
+
+router = Router()

@@ -1,0 +1,5 @@
+"""/api/v1/fulfilment/... (outbound)."""
+
+from ninja import Router
+
+router = Router()

@@ -1,0 +1,5 @@
+"""/api/v1/fulfilment/... (waves)."""
+
+from ninja import Router
+
+router = Router()

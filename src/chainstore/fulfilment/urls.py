@@ -1,0 +1,5 @@
+from chainstore.fulfilment.views import orders, outbound, waves
+
+app_name = "fulfilment"
+
+urlpatterns = [*orders.urlpatterns, *waves.urlpatterns, *outbound.urlpatterns]

@@ -1,0 +1,5 @@
+"""Screens: orders."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

@@ -1,0 +1,5 @@
+"""Screens: outbound."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

@@ -1,0 +1,5 @@
+"""Screens: waves."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []
