@@ -4,6 +4,7 @@ short pick: the ledger, balances and reservations stay in step (verify finds not
 import datetime as dt
 
 import pytest
+from django.utils import timezone
 
 from chainstore.core.errors import InsufficientStock
 from chainstore.core.testing import make_bin, make_site, make_sku, stock
@@ -29,7 +30,7 @@ def _world(admin):
     b = make_site(admin, "rdc")
     sku = make_sku(admin, tracking="lot", shelf_life_days=100)
     bin_a = make_bin(admin, a)
-    today = dt.date.today()
+    today = timezone.localdate()
     stock(admin, a, sku, 5000, lot="L-LATE", expiry=today + dt.timedelta(days=90), location=bin_a)
     stock(admin, a, sku, 3000, lot="L-SOON", expiry=today + dt.timedelta(days=10), location=bin_a)
     stock(
@@ -45,7 +46,7 @@ def _world(admin):
 
 
 def test_reserve_lines_is_all_or_nothing_and_fefo(admin):
-    a, b, sku, bin_a = _world(admin)
+    a, b, sku, _bin = _world(admin)
     with pytest.raises(InsufficientStock):
         reserve_lines(
             lines=[ReserveLine(a, sku, 4000), ReserveLine(b, sku, 9000)],
@@ -70,7 +71,7 @@ def test_reserve_lines_is_all_or_nothing_and_fefo(admin):
 
 
 def test_pick_ship_and_release_keep_the_ledger(admin):
-    a, _b, sku, bin_a = _world(admin)
+    a, _b, sku, _bin = _world(admin)
     res = reserve_lines(lines=[ReserveLine(a, sku, 3500)], actor=admin, reference="order:2")
     soon = next(r for r in res if r.lot.number == "L-SOON")
     late = next(r for r in res if r.lot.number == "L-LATE")
