@@ -67,6 +67,8 @@ def create_sku(request: HttpRequest, payload: SkuIn) -> Status:
         base_unit=payload.base_unit,
         tracking=payload.tracking,
         shelf_life_days=payload.shelf_life_days,
+        weight_g=payload.weight_g,
+        volume_cm3=payload.volume_cm3,
         storage=payload.storage,
         retail_price_fen=money_to_fen(payload.retail_price),
         standard_cost_micros=cost_to_micros(payload.standard_cost),

@@ -78,6 +78,12 @@ class SkuForm(forms.Form):
         label=_("Shelf life (days)"), required=False, min_value=1, max_value=36500
     )
     storage = forms.ChoiceField(label=_("Storage"), choices=Storage.choices)
+    weight_g = forms.IntegerField(
+        label=_("Weight (g per base unit)"), required=False, min_value=0, max_value=10_000_000
+    )
+    volume_cm3 = forms.IntegerField(
+        label=_("Volume (cm³ per base unit)"), required=False, min_value=0, max_value=100_000_000
+    )
     retail_price = forms.DecimalField(
         label=_("Retail price (yuan)"),
         min_value=Decimal(0),
@@ -122,6 +128,8 @@ class SkuForm(forms.Form):
             "tracking": sku.tracking,
             "shelf_life_days": sku.shelf_life_days,
             "storage": sku.storage,
+            "weight_g": sku.weight_g,
+            "volume_cm3": sku.volume_cm3,
             "retail_price": fen_to_money(sku.retail_price_fen),
             "standard_cost": micros_to_cost(sku.standard_cost_micros).normalize(),
             "is_active": sku.is_active,
@@ -138,6 +146,8 @@ class SkuForm(forms.Form):
             "tracking": data["tracking"],
             "shelf_life_days": data.get("shelf_life_days"),
             "storage": data["storage"],
+            "weight_g": data.get("weight_g"),
+            "volume_cm3": data.get("volume_cm3"),
             "retail_price_fen": money_to_fen(data["retail_price"]),
             "standard_cost_micros": cost_to_micros(data["standard_cost"]),
             "is_active": data["is_active"],

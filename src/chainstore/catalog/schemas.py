@@ -28,6 +28,8 @@ class SkuOut(Schema):
     base_unit: str
     tracking: str
     shelf_life_days: int | None
+    weight_g: int | None = None
+    volume_cm3: int | None = None
     storage: str
     retail_price: Fen = Field(alias="retail_price_fen")
     standard_cost: MicroCost = Field(alias="standard_cost_micros")
@@ -43,6 +45,8 @@ class SkuIn(Schema):
     base_unit: str = "pcs"
     tracking: str = "none"
     shelf_life_days: int | None = Field(default=None, ge=0)
+    weight_g: int | None = Field(default=None, ge=0, le=10_000_000)
+    volume_cm3: int | None = Field(default=None, ge=0, le=100_000_000)
     storage: str = "ambient"
     retail_price: Decimal = Field(default=Decimal(0), ge=0, decimal_places=2)
     standard_cost: Decimal = Field(default=Decimal(0), ge=0, decimal_places=6)
@@ -54,6 +58,8 @@ class SkuPatch(Schema):
     category: str | None = None
     brand: str | None = None
     shelf_life_days: int | None = Field(default=None, ge=0)
+    weight_g: int | None = Field(default=None, ge=0, le=10_000_000)
+    volume_cm3: int | None = Field(default=None, ge=0, le=100_000_000)
     storage: str | None = None
     retail_price: Decimal | None = Field(default=None, ge=0, decimal_places=2)
     standard_cost: Decimal | None = Field(default=None, ge=0, decimal_places=6)

@@ -23,6 +23,8 @@ SKU_FIELDS = {
     "base_unit",
     "tracking",
     "shelf_life_days",
+    "weight_g",
+    "volume_cm3",
     "storage",
     "retail_price_fen",
     "standard_cost_micros",

@@ -141,6 +141,16 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 
 CHAINSTORE_CURRENCY = "CNY"
 
+# Carrier adapters by code (see chainstore.integrations.carriers). Add real carriers (SF
+# Express, JD Logistics, ...) as dotted paths; their webhook secrets come from the
+# environment: CHAINSTORE_CARRIER_SECRET_<CODE> (e.g. CHAINSTORE_CARRIER_SECRET_SIM).
+CHAINSTORE_CARRIERS = {"sim": "chainstore.integrations.carriers.simulated.SimulatedCarrier"}
+CHAINSTORE_CARRIER_SECRETS = {
+    key.removeprefix("CHAINSTORE_CARRIER_SECRET_").lower(): value
+    for key, value in os.environ.items()
+    if key.startswith("CHAINSTORE_CARRIER_SECRET_") and value
+}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -8,8 +8,17 @@ from ninja.pagination import LimitOffsetPagination, paginate
 
 from chainstore.core.errors import NotFound
 from chainstore.sites import selectors, services
-from chainstore.sites.models import Zone
-from chainstore.sites.schemas import LocationIn, LocationOut, SiteIn, SiteOut, ZoneIn, ZoneOut
+from chainstore.sites.models import WarehouseLayout, Zone
+from chainstore.sites.schemas import (
+    LayoutIn,
+    LayoutOut,
+    LocationIn,
+    LocationOut,
+    SiteIn,
+    SiteOut,
+    ZoneIn,
+    ZoneOut,
+)
 
 router = Router()
 
@@ -62,3 +71,18 @@ def create_location(request: HttpRequest, code: str, payload: LocationIn) -> Sta
         if zone is None:
             raise NotFound("Unknown zone.", code="zone_not_found", zone=zone_code)
     return Status(201, services.create_bin(site=site, zone=zone, actor=request.user, **data))
+
+
+@router.get("/{code}/layout", response=LayoutOut)
+def get_layout(request: HttpRequest, code: str) -> Any:
+    site = selectors.get_site(code=code, actor=request.user)
+    layout = WarehouseLayout.objects.filter(site=site).first()
+    if layout is None:
+        raise NotFound("This site has no walking layout yet.", code="layout_not_found")
+    return layout
+
+
+@router.put("/{code}/layout", response=LayoutOut)
+def set_layout(request: HttpRequest, code: str, payload: LayoutIn) -> Any:
+    site = selectors.get_site(code=code, actor=request.user)
+    return services.set_layout(site=site, actor=request.user, **payload.dict())

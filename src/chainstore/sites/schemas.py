@@ -83,3 +83,19 @@ class LocationIn(Schema):
     position: str = ""
     x: Decimal | None = None
     y: Decimal | None = None
+
+
+class LayoutIn(Schema):
+    """The walking layout for pick routes, metres (see WarehouseLayout)."""
+
+    cross_aisles: list[Decimal] = Field(min_length=2, max_length=50)
+    aisles: list[Decimal] = Field(default=[], max_length=500)
+    depot_x: Decimal
+    depot_y: Decimal
+
+
+class LayoutOut(Schema):
+    cross_aisles: list[Decimal]
+    aisles: list[Decimal]
+    depot_x: Decimal
+    depot_y: Decimal

@@ -147,6 +147,7 @@ SKU_FIELD_OF = {
     "storage": "storage",
     "retail_price": "retail_price_fen",
     "standard_cost": "standard_cost_micros",
+    "weight_g": "weight_g",
 }
 
 
@@ -205,6 +206,12 @@ class SkusDataset(Dataset):
             gettext_lazy("Standard cost"),
             c.decimal(6),
             aliases=("标准成本", "成本价"),
+        ),
+        c.column(
+            "weight_g",
+            gettext_lazy("Weight (g)"),
+            c.integer(maximum=10_000_000),
+            aliases=("重量", "重量(克)", "毛重(g)", "weight"),
         ),
         c.column(
             "barcodes", gettext_lazy("Barcodes"), c.barcodes, aliases=("条码", "条形码", "barcode")
@@ -366,6 +373,7 @@ class SkusDataset(Dataset):
                 sku.storage,
                 fen_to_money(sku.retail_price_fen),
                 micros_to_cost(sku.standard_cost_micros),
+                sku.weight_g if sku.weight_g is not None else "",
                 "|".join(b.code for b in codes),
             ]
 
