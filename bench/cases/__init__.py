@@ -8,4 +8,7 @@ CASES = [
     "count",
     "promotions",
     "pos_checkout",
+    "routing",
+    "sourcing",
+    "orders_http",
 ]

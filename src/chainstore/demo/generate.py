@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from chainstore.demo import master
 from chainstore.demo.counts import build_demo_counts
+from chainstore.demo.fulfilment import build_demo_fulfilment
 from chainstore.demo.history import History
 from chainstore.demo.pos import build_demo_pos
 from chainstore.demo.writer import LedgerWriter
@@ -31,6 +32,7 @@ class DemoResult:
     lots: int
     members: int = 0
     pos_sales: int = 0
+    online_orders: int = 0
 
 
 def _no_progress(name: str, total: int) -> Callable[[int], None]:
@@ -44,6 +46,7 @@ def build_demo(
     days: int,
     seed: int,
     pos_sales: int = 60,
+    online_orders: int = 40,
     progress: Progress = _no_progress,
 ) -> DemoResult:
     """Deterministic for a seed (dates are anchored on today in Asia/Shanghai)."""
@@ -83,6 +86,8 @@ def build_demo(
         step(1)
         step = progress("store POS", pos_sales + 1)
         pos = build_demo_pos(chain, rng=rng, sales_per_store=pos_sales, on_step=step)
+        step = progress("online orders", online_orders + 2)
+        online = build_demo_fulfilment(chain, rng=rng, orders=online_orders, on_step=step)
     return DemoResult(
         sites=2 + stores,
         skus=len(catalog),
@@ -92,4 +97,5 @@ def build_demo(
         lots=writer.lot_count,
         members=pos["members"],
         pos_sales=pos["sales"],
+        online_orders=online["orders"],
     )

@@ -41,6 +41,7 @@ DEMO_USERS = [
     ("store_manager", "storemanager123", perms.STORE_MANAGER, "store"),
     ("cashier", "cashier123", perms.CASHIER, "store"),
     ("auditor", "auditor123", perms.AUDITOR, None),
+    ("shop_api", "shopapi123", perms.INTEGRATOR, None),
 ]
 
 
@@ -132,8 +133,9 @@ def _site(actor: Any, code: str, kind: str, place: data.SitePlace) -> Site:
 
 
 def _bins(actor: Any, site: Site, layout: list[tuple[str, str, str, int, int, int]]) -> None:
-    """Zones side by side along y; aisles 3 m apart, racks 1.2 m wide along x."""
-    y0 = Decimal(0)
+    """Zones side by side along x; aisles run along y, 3 m apart; racks 1.2 m wide along
+    each aisle (the pick-route convention: a bin's x is its aisle, its y how far along)."""
+    x0 = Decimal(0)
     for code, name, storage, aisles, racks, levels in layout:
         zone = create_zone(site=site, code=code, name=name, storage=storage, actor=actor)
         for a in range(1, aisles + 1):
@@ -146,11 +148,11 @@ def _bins(actor: Any, site: Site, layout: list[tuple[str, str, str, int, int, in
                         aisle=f"{a:02d}",
                         rack=f"{r:02d}",
                         level=str(lv),
-                        x=BIN_WIDTH_M * r - BIN_WIDTH_M / 2,
-                        y=y0 + AISLE_PITCH_M * a,
+                        x=x0 + AISLE_PITCH_M * a,
+                        y=BIN_WIDTH_M * r - BIN_WIDTH_M / 2,
                         actor=actor,
                     )
-        y0 += AISLE_PITCH_M * aisles + ZONE_GAP_M
+        x0 += AISLE_PITCH_M * aisles + ZONE_GAP_M
 
 
 def create_categories(actor: Any) -> dict[str, Category]:

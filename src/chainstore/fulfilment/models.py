@@ -109,6 +109,8 @@ class CustomerOrder(models.Model):
     channel_order_id = models.CharField(max_length=64)
     status = models.CharField(max_length=20, choices=OrderStatus.choices)
     request_hash = models.CharField(max_length=64, blank=True, default="")
+    # The client's optional Idempotency-Key header (the channel order id is the natural key).
+    idempotency_key = models.CharField(max_length=100, null=True, blank=True, unique=True)
     placed_at = models.DateTimeField()
     paid_at = models.DateTimeField(null=True, blank=True)
     pay_by = models.DateTimeField(null=True, blank=True)
@@ -385,8 +387,13 @@ class PickedStock(models.Model):
     )
     task = models.ForeignKey(PickTask, on_delete=models.PROTECT, related_name="picked_stock")
     location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="+")
+    # The bin it was actually taken from (the task's bin, or a substitute).
+    from_location = models.ForeignKey(
+        Location, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     lot = models.ForeignKey(Lot, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     quantity = models.BigIntegerField()
+    checked = models.BigIntegerField(default=0)  # counted at the outbound check, per lot
     picked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -396,7 +403,11 @@ class PickedStock(models.Model):
     class Meta:
         ordering = ["id"]
         constraints = [
-            models.CheckConstraint(condition=Q(quantity__gt=0), name="picked_stock_qty_positive")
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="picked_stock_qty_positive"),
+            models.CheckConstraint(
+                condition=Q(checked__gte=0) & Q(checked__lte=F("quantity")),
+                name="picked_stock_checked_within_qty",
+            ),
         ]
 
 
@@ -465,7 +476,7 @@ class TrackingEvent(models.Model):
 
 # -- the timeline --------------------------------------------------------------------------
 class EventKind(models.TextChoices):
-    RECEIVED = "received", _("Received")
+    RECEIVED = "received", _("Order received")
     PAID = "paid", _("Payment confirmed")
     SOURCED = "sourced", _("Sourced")
     RESERVED = "reserved", _("Reserved")

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.http import HttpRequest
@@ -7,6 +8,7 @@ from ninja import Router, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from chainstore.core.errors import NotFound
+from chainstore.fulfilment.services.layouts import derived_layout
 from chainstore.sites import selectors, services
 from chainstore.sites.models import WarehouseLayout, Zone
 from chainstore.sites.schemas import (
@@ -76,10 +78,26 @@ def create_location(request: HttpRequest, code: str, payload: LocationIn) -> Sta
 @router.get("/{code}/layout", response=LayoutOut)
 def get_layout(request: HttpRequest, code: str) -> Any:
     site = selectors.get_site(code=code, actor=request.user)
-    layout = WarehouseLayout.objects.filter(site=site).first()
+    stored = WarehouseLayout.objects.filter(site=site).first()
+    if stored is not None:
+        return stored
+    layout = derived_layout(site)
     if layout is None:
-        raise NotFound("This site has no walking layout yet.", code="layout_not_found")
-    return layout
+        raise NotFound(
+            "This site has no walking layout and no storage bins with coordinates.",
+            code="layout_not_found",
+        )
+    return {
+        "cross_aisles": [_metres(y) for y in layout.cross_aisles],
+        "aisles": [_metres(x) for x in layout.aisles],
+        "depot_x": _metres(layout.depot[0]),
+        "depot_y": _metres(layout.depot[1]),
+        "derived": True,
+    }
+
+
+def _metres(value: float) -> Decimal:
+    return Decimal(str(value)).quantize(Decimal("0.01"))
 
 
 @router.put("/{code}/layout", response=LayoutOut)

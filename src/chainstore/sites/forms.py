@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+import re
+from decimal import Decimal, InvalidOperation
 from typing import Any, cast
 
 from django import forms
@@ -155,3 +156,97 @@ class BinGridForm(_ZoneChoice):
             aisle_spacing=data["aisle_spacing"],
             bin_width=data["bin_width"],
         )
+
+
+SEPARATORS = re.compile(r"[\s,，;；、]+")
+MAX_CROSS_AISLES = 50  # the same limits as the layout API
+MAX_AISLES = 500
+LIMIT_M = Decimal(1_000_000)  # max_digits=8, decimal_places=2 on the depot and bin x/y
+
+
+class NumberListField(forms.CharField):
+    """Metres separated by commas or spaces ("0, 12.5, 25"; Chinese commas too), as a
+    sorted list of Decimals."""
+
+    def __init__(self, *, max_count: int, **kwargs: Any) -> None:
+        self.max_count = max_count
+        super().__init__(max_length=10_000, **kwargs)
+
+    def to_python(self, value: Any) -> list[Decimal]:  # type: ignore[override]
+        text = super().to_python(value) or ""
+        numbers = []
+        for part in filter(None, SEPARATORS.split(text)):
+            try:
+                number = Decimal(part)
+            except InvalidOperation:
+                number = Decimal("NaN")
+            if not number.is_finite() or abs(number) >= LIMIT_M:
+                raise forms.ValidationError(
+                    _("“%(value)s” is not a number of metres (e.g. 0, 12.5, 25)."),
+                    params={"value": part},
+                    code="invalid",
+                )
+            numbers.append(Decimal(metres_text(number)))  # centimetres, no trailing zeros
+        if len(numbers) > self.max_count:
+            raise forms.ValidationError(
+                _("At most %(count)d values."), params={"count": self.max_count}, code="max"
+            )
+        if len(set(numbers)) != len(numbers):
+            raise forms.ValidationError(_("Each value may appear only once."), code="duplicate")
+        return sorted(numbers)
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, (list, tuple)):
+            return ", ".join(metres_text(v) for v in value)
+        return value
+
+
+def metres_text(value: Any) -> str:
+    """Metres for a form field: 12.50 -> "12.5", 3 -> "3" (no locale formatting)."""
+    text = f"{Decimal(str(value)).quantize(Decimal('0.01')):f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+class LayoutForm(forms.Form):
+    """The walking layout for pick routes; the service has the final word on the rules."""
+
+    cross_aisles = NumberListField(
+        label=_("Cross-aisles, y (m)"),
+        max_count=MAX_CROSS_AISLES,
+        help_text=_(
+            "The y of each cross-aisle, front to back, e.g. 0, 12, 24: at least two "
+            "(the front and the back)."
+        ),
+    )
+    aisles = NumberListField(
+        label=_("Aisles, x (m)"),
+        max_count=MAX_AISLES,
+        required=False,
+        help_text=_("The x of each aisle centre line. Leave empty for an aisle at each bin x."),
+    )
+    depot_x = forms.DecimalField(label=_("Depot x (m)"), max_digits=8, decimal_places=2)
+    depot_y = forms.DecimalField(label=_("Depot y (m)"), max_digits=8, decimal_places=2)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _style(self)
+
+    def clean(self) -> dict[str, Any]:
+        """The rules of sites.services.set_layout, as messages on the right fields."""
+        data = super().clean() or {}
+        cross = data.get("cross_aisles")
+        if cross is not None and len(cross) < 2:
+            self.add_error(
+                "cross_aisles", _("Give at least two cross-aisles: the front and the back.")
+            )
+        elif (
+            cross
+            and data.get("depot_y") is not None
+            and not cross[0] <= data["depot_y"] <= cross[-1]
+        ):
+            self.add_error(
+                "depot_y",
+                _("The depot must lie between the front (%(front)s) and back (%(back)s).")
+                % {"front": metres_text(cross[0]), "back": metres_text(cross[-1])},
+            )
+        return data

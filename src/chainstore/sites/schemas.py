@@ -95,7 +95,11 @@ class LayoutIn(Schema):
 
 
 class LayoutOut(Schema):
+    """`derived` is true when the site has no stored layout and this one follows from its
+    storage bins (an aisle at each bin x, cross-aisles 1 m beyond the outermost racks)."""
+
     cross_aisles: list[Decimal]
     aisles: list[Decimal]
     depot_x: Decimal
     depot_y: Decimal
+    derived: bool = False

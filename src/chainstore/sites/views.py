@@ -1,5 +1,6 @@
 """Sites and bins pages: site list, site detail with zones and bins, create/edit forms,
-bulk bin grid with preview, deactivation, and an SVG layout plot.
+bulk bin grid with preview, deactivation, and an SVG layout plot with the walking-layout
+form for pick routes.
 
 Thin: reads through the scoped selectors, writes through the services (which check
 sites.manage / sites.manage_locations at the site); refusals become form errors or messages.
@@ -23,9 +24,10 @@ from django.views.decorators.http import require_POST
 
 from chainstore.core.errors import DomainError, NotFound, PermissionDenied
 from chainstore.core.permissions import ensure_can, has_perm
+from chainstore.fulfilment.services.layouts import bin_positions, build_layout, derived_layout
 from chainstore.sites import selectors, services
-from chainstore.sites.forms import BinForm, BinGridForm, SiteForm, ZoneForm
-from chainstore.sites.models import Location, Site, SiteKind
+from chainstore.sites.forms import BinForm, BinGridForm, LayoutForm, SiteForm, ZoneForm, metres_text
+from chainstore.sites.models import Location, Site, SiteKind, WarehouseLayout
 from chainstore.web.errors import describe
 from chainstore.web.http import int_param, page_view, paginate
 
@@ -41,6 +43,10 @@ MESSAGES: dict[str, Promise] = {
         "Check the ranges: each starts at 1 or more and ends after it starts."
     ),
     "grid_too_large": gettext_lazy("Too many bins at once (at most 2,000)."),
+    "invalid_layout": gettext_lazy(
+        "Check the layout: two or more different cross-aisles, aisles at different x, "
+        "the depot between the front and back cross-aisles."
+    ),
     "missing_field": gettext_lazy("This field is required."),
 }
 ERROR_FIELDS = {
@@ -289,8 +295,78 @@ def bin_status(request: HttpRequest, code: str, pk: int, action: str) -> HttpRes
 # -- layout ------------------------------------------------------------------------------
 @page_view
 def layout(request: HttpRequest, code: str) -> HttpResponse:
-    """The site's bins plotted by x/y, one square per rack position, coloured by zone."""
+    """The site's bins plotted by x/y, one square per rack position, coloured by zone; the
+    walking layout for pick routes (a form for those who manage the site's locations) and
+    the warehouse map it gives. A POST with `preview` draws the map for the form's values
+    without saving them (htmx, as the form is edited)."""
     site = selectors.get_site(code=code, actor=request.user)
+    can_edit = selectors.can_at_site(request.user, "sites.manage_locations", site)
+    if request.method == "POST":
+        ensure_can(request.user, "sites.manage_locations", sites=[site.pk])
+        form = LayoutForm(request.POST)
+        if "preview" in request.POST:
+            return _layout_preview(request, site, form)
+        if form.is_valid():
+            try:
+                services.set_layout(site=site, actor=request.user, **form.cleaned_data)
+            except DomainError as exc:
+                _refuse(form, exc)
+            else:
+                messages.success(
+                    request, _("Walking layout of %(code)s saved.") % {"code": site.code}
+                )
+                return redirect("sites:layout", code=site.code)
+    else:
+        form = LayoutForm(initial=_layout_initial(site))
+    bin_aisles = sorted({x for x, _y in bin_positions(site)})
+    if bin_aisles:  # what an empty aisle list stands for
+        form.fields["aisles"].widget.attrs["placeholder"] = ", ".join(map(metres_text, bin_aisles))
+    context = {
+        **_bin_plot(request, site),
+        "form": form if can_edit else None,
+        "stored": WarehouseLayout.objects.filter(site=site).exists(),
+    }
+    return render(request, "sites/layout.html", context, status=422 if form.errors else 200)
+
+
+def _layout_initial(site: Site) -> dict[str, Any]:
+    """The stored layout, else the one derived from the bins (its aisles left empty: they
+    follow the bins), else nothing."""
+    stored = WarehouseLayout.objects.filter(site=site).first()
+    if stored is not None:
+        return {
+            "cross_aisles": stored.cross_aisles,
+            "aisles": stored.aisles,
+            "depot_x": metres_text(stored.depot_x),
+            "depot_y": metres_text(stored.depot_y),
+        }
+    derived = derived_layout(site)
+    if derived is None:
+        return {}
+    return {
+        "cross_aisles": [metres_text(y) for y in derived.cross_aisles],
+        "depot_x": metres_text(derived.depot[0]),
+        "depot_y": metres_text(derived.depot[1]),
+    }
+
+
+def _layout_preview(request: HttpRequest, site: Site, form: LayoutForm) -> HttpResponse:
+    proposed = None
+    if form.is_valid():
+        data = form.cleaned_data
+        proposed = build_layout(
+            site,
+            cross_aisles=data["cross_aisles"],
+            aisles=data["aisles"],
+            depot=(data["depot_x"], data["depot_y"]),
+        )
+    context = {"site": site, "proposed": proposed, "invalid": not form.is_valid()}
+    return render(request, "sites/partials/layout_preview.html", context)
+
+
+def _bin_plot(request: HttpRequest, site: Site) -> dict[str, Any]:
+    """The bins plotted by x/y, one square per rack position, coloured by zone; y grows
+    upwards (the front of the warehouse at the bottom), as on the warehouse map."""
     plan = selectors.site_layout(site=site, actor=request.user)
     min_x, min_y, max_x, max_y = plan.bounds
     size = plan.cell_size
@@ -298,7 +374,7 @@ def layout(request: HttpRequest, code: str) -> HttpResponse:
     cells = [
         {
             "x": _svg(cell.x - min_x + pad - size * Decimal("0.4")),
-            "y": _svg(cell.y - min_y + pad - size * Decimal("0.4")),
+            "y": _svg(max_y - cell.y + pad - size * Decimal("0.4")),  # front at the bottom
             "colour": _colour(cell.zone_index),
             "title": f"{cell.codes[0]}" + (f" … {cell.codes[-1]}" if len(cell.codes) > 1 else ""),
             "levels": len(cell.codes),
@@ -306,7 +382,7 @@ def layout(request: HttpRequest, code: str) -> HttpResponse:
         for cell in plan.cells
     ]
     zones = [{"zone": z, "colour": _colour(i)} for i, z in enumerate(plan.zones)]
-    context = {
+    return {
         "site": site,
         "cells": cells,
         "cell": _svg(size * Decimal("0.8")),
@@ -318,7 +394,6 @@ def layout(request: HttpRequest, code: str) -> HttpResponse:
         "has_unzoned": any(c.zone_index < 0 for c in plan.cells),
         "unplaced": plan.unplaced,
     }
-    return render(request, "sites/layout.html", context)
 
 
 def _svg(value: Decimal) -> str:

@@ -55,6 +55,7 @@ NAVIGATION: tuple[NavEntry, ...] = (
     ),
     NavEntry(_("Outbound check"), "fulfilment:check", "box2-heart", ("fulfilment.check",)),
     NavEntry(_("Lot trace"), "fulfilment:trace", "diagram-3", ("fulfilment.trace",)),
+    NavEntry(_("Fulfilment settings"), "fulfilment:settings", "sliders", ("fulfilment.settings",)),
     NavEntry(
         _("Import/Export"), "integrations:index", "arrow-left-right", ("data.import", "data.export")
     ),

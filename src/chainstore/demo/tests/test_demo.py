@@ -19,6 +19,7 @@ from chainstore.pos.models import Promotion, Sale, Shift, StockDiscrepancy, Till
 from chainstore.sites.models import Location, Site, SiteKind
 
 SMALL = {"stores": 2, "skus": 30, "days": 5, "seed": 1}
+ONLINE = ["pick", "shipment"]  # the online orders' stock postings, made today
 User = get_user_model()
 
 
@@ -30,9 +31,12 @@ def _demo(**options):
 
 def _digest() -> str:
     """The ledger and balances, independent of row ids (and of the wall-clock time of the
-    demo's count postings and POS sales, the only moves not dated in the generated history)."""
+    demo's count postings, POS sales and online-order picks and shipments, the only moves
+    not dated in the generated history)."""
     h = hashlib.sha256()
-    today = Q(operation__kind="count") | Q(operation__in=Sale.objects.values("operation"))
+    today = Q(operation__kind__in=["count", *ONLINE]) | Q(
+        operation__in=Sale.objects.values("operation")
+    )
     counted = StockMove.objects.filter(today).order_by("id")
     for move in counted.values_list("sku__code", "lot__number", "quantity", "reason"):
         h.update(repr(move).encode())
@@ -82,6 +86,7 @@ def test_small_demo_builds_the_chain_and_keeps_the_ledger_true():
         "auditor",
         "cashier",
         "planner",
+        "shop_api",
         "store_manager",
         "wh_manager",
         "wh_operator",
@@ -136,8 +141,9 @@ def test_history_is_chronological_and_never_sells_an_expired_lot():
     _demo()
 
     tz = zoneinfo.ZoneInfo("Asia/Shanghai")
-    # The demo counts and the POS sales post today; the generated history ends yesterday.
-    history = StockMove.objects.exclude(operation__kind="count").exclude(
+    # The demo counts, POS sales and online orders post today; the generated history ends
+    # yesterday.
+    history = StockMove.objects.exclude(operation__kind__in=["count", *ONLINE]).exclude(
         operation__in=Sale.objects.values("operation")
     )
     times = list(history.order_by("id").values_list("created_at", flat=True))

@@ -19,6 +19,7 @@ from chainstore.core import audit
 from chainstore.core.errors import ValidationFailed
 from chainstore.core.permissions import ensure_can
 from chainstore.inventory.errors import ExpiredLot, InvalidLocation
+from chainstore.inventory.locks import lock_site_skus, lock_sites_shared
 from chainstore.inventory.models import (
     Balance,
     Lot,
@@ -132,8 +133,14 @@ def reserve_lines(
 def release_reservations(*, reservations: list[Reservation], actor: Any, reason: str) -> int:
     """Give back the open quantity of each reservation (cancel, timeout, re-sourcing).
     Conditional updates: a reservation already released or consumed gives back nothing.
-    Returns the total released."""
+    Takes the (site, sku) locks first, like every posting, so a release never deadlocks with
+    a pick or a reservation of the same stock. Returns the total released."""
     total = 0
+    if not reservations:
+        return 0
+    pairs = [(r.site_id, r.sku_id) for r in reservations]
+    lock_sites_shared(site for site, _sku in pairs)
+    lock_site_skus(pairs)
     for res in sorted(reservations, key=lambda r: (r.site_id, r.sku_id, r.pk)):
         res.refresh_from_db(fields=["open_quantity", "status"])
         amount = res.open_quantity

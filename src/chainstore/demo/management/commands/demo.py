@@ -31,6 +31,9 @@ class Command(BaseCommand):
             "--pos-sales", type=int, default=60, help="today's sales rung up at the first store"
         )
         parser.add_argument(
+            "--online-orders", type=int, default=40, help="online orders in every fulfilment state"
+        )
+        parser.add_argument(
             "--if-empty", action="store_true", help="do nothing when the database has sites"
         )
         parser.add_argument(
@@ -71,6 +74,7 @@ class Command(BaseCommand):
                 days=days,
                 seed=options["seed"],
                 pos_sales=options["pos_sales"],
+                online_orders=options["online_orders"],
                 progress=phase,
             )
         sealed = seal_trail()  # the demo's audit events start the tamper-evident hash chain
@@ -78,7 +82,8 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Demo chain built in {elapsed:.1f} s: {result.sites} sites, {result.skus} SKUs, "
             f"{result.lots} lots, {result.operations} operations, {result.moves} stock moves, "
-            f"{result.members} members, {result.pos_sales} POS sales today; "
+            f"{result.members} members, {result.pos_sales} POS sales today, "
+            f"{result.online_orders} online orders; "
             f"{sealed} audit events sealed."
         )
         self._logins()
