@@ -19,6 +19,7 @@ from chainstore.integrations.api import router as integrations_router
 from chainstore.inventory.api import router as inventory_router
 from chainstore.pos.api import routers as pos_routers
 from chainstore.sites.api import router as sites_router
+from chainstore.transfers.api import routers as transfer_routers
 
 api = NinjaAPI(
     title="chainstore API",
@@ -87,5 +88,7 @@ for pos_router in pos_routers:
     api.add_router("/pos", pos_router, tags=["pos"])
 for fulfilment_router in fulfilment_routers:
     api.add_router("/fulfilment", fulfilment_router, tags=["fulfilment"])
+for transfer_router in transfer_routers:
+    api.add_router("/transfers", transfer_router, tags=["transfers"])
 api.add_router("/data", integrations_router, tags=["import-export"])
 api.add_router("/audit", audit_router, tags=["audit"])

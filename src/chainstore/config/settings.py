@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "chainstore.counts",
     "chainstore.pos",
     "chainstore.fulfilment",
+    "chainstore.transfers",
     "chainstore.integrations",
     "chainstore.demo",
     "chainstore.web",

@@ -58,6 +58,16 @@ _STORE_POS = _TILL | {
 _ORDERS_VIEW = {"orders.view"}
 _FLOOR = {"fulfilment.pick", "fulfilment.check", "fulfilment.ship"}
 _FULFIL = _FLOOR | {"fulfilment.plan", "fulfilment.trace"}
+# Transfers between sites: stores and warehouses request, approvers act by the rule's level
+# (role + scope), the source picks and ships, the destination receives; managers resolve
+# discrepancies; HQ configures approval chains and reads transfer cost.
+_TRANSFER_FLOOR = {"transfers.view", "transfers.ship", "transfers.receive"}
+_TRANSFER_MANAGER = _TRANSFER_FLOOR | {
+    "transfers.request",
+    "transfers.approve",
+    "transfers.resolve",
+    "transfers.costs",
+}
 ROLE_PERMISSIONS: dict[str, set[str]] = {
     ADMIN: {"*"},
     HQ_PLANNER: _VIEW
@@ -74,6 +84,12 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "orders.manage",
         "fulfilment.trace",
         "fulfilment.settings",
+        "transfers.view",
+        "transfers.request",
+        "transfers.approve",
+        "transfers.resolve",
+        "transfers.rules",
+        "transfers.costs",
         "data.import",
         "data.export",
         "audit.view",
@@ -92,8 +108,9 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "orders.manage",
     }
     | _ORDERS_VIEW
-    | _FULFIL,
-    WAREHOUSE_OPERATOR: _VIEW | _OPERATE | _ORDERS_VIEW | _FLOOR,
+    | _FULFIL
+    | _TRANSFER_MANAGER,
+    WAREHOUSE_OPERATOR: _VIEW | _OPERATE | _ORDERS_VIEW | _FLOOR | _TRANSFER_FLOOR,
     STORE_MANAGER: _VIEW
     | _OPERATE
     | _STORE_POS
@@ -106,9 +123,19 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "data.export",
     }
     | _ORDERS_VIEW
-    | _FULFIL,
+    | _FULFIL
+    | _TRANSFER_MANAGER,
     CASHIER: {"catalog.view", "sites.view", "inventory.view"} | _TILL,
-    AUDITOR: _VIEW | {"audit.view", "data.export", "pos.report", "orders.view", "fulfilment.trace"},
+    AUDITOR: _VIEW
+    | {
+        "audit.view",
+        "data.export",
+        "pos.report",
+        "orders.view",
+        "fulfilment.trace",
+        "transfers.view",
+        "transfers.costs",
+    },
     # An API client of a sales channel or a carrier: posts orders, payments, cancellations,
     # address changes and tracking events; reads what it needs to map SKUs.
     INTEGRATOR: {
@@ -118,6 +145,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "orders.intake",
         "orders.manage",
         "fulfilment.tracking",
+        "transfers.view",
     },
 }
 

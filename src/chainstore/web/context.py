@@ -56,6 +56,9 @@ NAVIGATION: tuple[NavEntry, ...] = (
     NavEntry(_("Outbound check"), "fulfilment:check", "box2-heart", ("fulfilment.check",)),
     NavEntry(_("Lot trace"), "fulfilment:trace", "diagram-3", ("fulfilment.trace",)),
     NavEntry(_("Fulfilment settings"), "fulfilment:settings", "sliders", ("fulfilment.settings",)),
+    NavEntry(_("Transfers"), "transfers:index", "arrow-left-right", ("transfers.view",)),
+    NavEntry(_("Approvals"), "transfers:inbox", "check2-square", ("transfers.approve",)),
+    NavEntry(_("Transfer cost"), "transfers:costs", "graph-up", ("transfers.costs",)),
     NavEntry(
         _("Import/Export"), "integrations:index", "arrow-left-right", ("data.import", "data.export")
     ),

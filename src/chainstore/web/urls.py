@@ -23,4 +23,5 @@ urlpatterns = [
     path("data/", include("chainstore.integrations.urls")),
     path("pos/", include("chainstore.pos.urls")),
     path("fulfilment/", include("chainstore.fulfilment.urls")),
+    path("transfers/", include("chainstore.transfers.urls")),
 ]

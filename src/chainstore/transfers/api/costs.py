@@ -1,0 +1,5 @@
+"""/api/v1/transfers/... (costs)."""
+
+from ninja import Router
+
+router = Router()

@@ -1,0 +1,5 @@
+"""/api/v1/transfers/... (execution)."""
+
+from ninja import Router
+
+router = Router()

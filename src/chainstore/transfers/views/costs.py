@@ -1,0 +1,5 @@
+"""Screens: costs."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

@@ -1,0 +1,5 @@
+"""Screens: execution."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

@@ -1,0 +1,5 @@
+"""Screens: requests."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []
