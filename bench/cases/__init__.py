@@ -11,4 +11,5 @@ CASES = [
     "routing",
     "sourcing",
     "orders_http",
+    "transfers",
 ]

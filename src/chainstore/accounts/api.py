@@ -5,9 +5,10 @@ from typing import Any
 
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from chainstore.accounts import selectors, services
+from chainstore.core.pagination import LimitOffsetPagination
 from chainstore.core.permissions import role_of, scope_site_ids
 from chainstore.sites.models import Site
 

@@ -3,7 +3,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from ninja import Query, Router, Schema, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from chainstore.catalog import selectors, services
 from chainstore.catalog.models import Category
@@ -18,6 +18,7 @@ from chainstore.catalog.schemas import (
     SkuPatch,
 )
 from chainstore.core.errors import NotFound
+from chainstore.core.pagination import LimitOffsetPagination
 from chainstore.core.permissions import ensure_can
 from chainstore.core.quantities import cost_to_micros, money_to_fen
 

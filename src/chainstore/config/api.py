@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
@@ -60,6 +61,16 @@ def on_validation_error(request: HttpRequest, exc: NinjaValidationError) -> Http
     ]
     return _error(
         request, 422, "validation_error", _("The input is not valid."), {"errors": errors}
+    )
+
+
+@api.exception_handler(DataError)
+def on_data_error(request: HttpRequest, exc: DataError) -> HttpResponse:
+    """Input the database cannot hold (a NUL character in text, a number out of range) that
+    slipped past validation: refused as bad input, never a 500. The failed statement's
+    transaction has rolled back, so nothing changed."""
+    return _error(
+        request, 422, "invalid_input", _("The input contains a value that cannot be stored.")
     )
 
 

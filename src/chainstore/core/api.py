@@ -4,9 +4,10 @@ from typing import Any
 
 from django.http import HttpRequest
 from ninja import Query, Router, Schema
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from chainstore.core.models import AuditEvent
+from chainstore.core.pagination import LimitOffsetPagination
 from chainstore.core.selectors import list_audit_events
 
 router = Router()

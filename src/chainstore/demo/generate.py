@@ -14,6 +14,7 @@ from chainstore.demo.counts import build_demo_counts
 from chainstore.demo.fulfilment import build_demo_fulfilment
 from chainstore.demo.history import History
 from chainstore.demo.pos import build_demo_pos
+from chainstore.demo.transfers import build_demo_transfers
 from chainstore.demo.writer import LedgerWriter
 from chainstore.sites.models import VIRTUAL_KINDS, Location
 from chainstore.sites.services import virtual_location
@@ -33,6 +34,7 @@ class DemoResult:
     members: int = 0
     pos_sales: int = 0
     online_orders: int = 0
+    transfers: int = 0
 
 
 def _no_progress(name: str, total: int) -> Callable[[int], None]:
@@ -88,6 +90,8 @@ def build_demo(
         pos = build_demo_pos(chain, rng=rng, sales_per_store=pos_sales, on_step=step)
         step = progress("online orders", online_orders + 2)
         online = build_demo_fulfilment(chain, rng=rng, orders=online_orders, on_step=step)
+        step = progress("transfers", 15)
+        transfers = build_demo_transfers(chain, rng=rng, on_step=step)
     return DemoResult(
         sites=2 + stores,
         skus=len(catalog),
@@ -98,4 +102,5 @@ def build_demo(
         members=pos["members"],
         pos_sales=pos["sales"],
         online_orders=online["orders"],
+        transfers=transfers["transfers"] + transfers["history"],
     )

@@ -63,7 +63,10 @@ class ParcelItemIn(Schema):
 
 class ParcelIn(Schema):
     weight_g: int | None = Field(
-        default=None, gt=0, description="Grams; omitted: a share of the checked weight"
+        default=None,
+        gt=0,
+        le=1_000_000,
+        description="Grams; omitted: a share of the checked weight",
     )
     items: list[ParcelItemIn] = Field(min_length=1)
 

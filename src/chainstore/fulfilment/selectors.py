@@ -78,9 +78,11 @@ def _filtered(actor: Any, f: OrderFilter, *, with_status: bool = True) -> QueryS
             | Q(phone__contains=text)
             | Q(customer_name__icontains=text)
         )
-    if f.date_from:
+    # The first and the last day of the calendar bound nothing (and their day starts do
+    # not convert to UTC).
+    if f.date_from and f.date_from > dt.date.min:
         qs = qs.filter(placed_at__gte=_day_start(f.date_from))
-    if f.date_to:
+    if f.date_to and f.date_to < dt.date.max:
         qs = qs.filter(placed_at__lt=_day_start(f.date_to + dt.timedelta(days=1)))
     return qs
 

@@ -7,11 +7,12 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Header, Router, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from chainstore.catalog.selectors import get_sku
 from chainstore.catalog.services import resolve_scan
 from chainstore.core.errors import NotFound, ValidationFailed
+from chainstore.core.pagination import LimitOffsetPagination
 from chainstore.core.quantities import cost_to_micros, micros_to_cost, milli_to_qty, qty_to_milli
 from chainstore.inventory import selectors, services
 from chainstore.inventory.errors import LotNotFound, ReservationNotFound

@@ -5,9 +5,10 @@ from typing import Any
 
 from django.http import HttpRequest
 from ninja import Router, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from chainstore.core.errors import NotFound
+from chainstore.core.pagination import LimitOffsetPagination
 from chainstore.fulfilment.services.layouts import derived_layout
 from chainstore.sites import selectors, services
 from chainstore.sites.models import WarehouseLayout, Zone

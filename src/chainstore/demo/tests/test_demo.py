@@ -17,6 +17,7 @@ from chainstore.inventory.models import Balance, SiteSku, StockMove, StockOperat
 from chainstore.inventory.verify import verify_ledger
 from chainstore.pos.models import Promotion, Sale, Shift, StockDiscrepancy, Till
 from chainstore.sites.models import Location, Site, SiteKind
+from chainstore.transfers.models import Transfer
 
 SMALL = {"stores": 2, "skus": 30, "days": 5, "seed": 1}
 ONLINE = ["pick", "shipment"]  # the online orders' stock postings, made today
@@ -31,11 +32,13 @@ def _demo(**options):
 
 def _digest() -> str:
     """The ledger and balances, independent of row ids (and of the wall-clock time of the
-    demo's count postings, POS sales and online-order picks and shipments, the only moves
-    not dated in the generated history)."""
+    demo's count postings, POS sales, online-order picks and shipments and live transfers,
+    the only moves not dated in the generated history)."""
     h = hashlib.sha256()
-    today = Q(operation__kind__in=["count", *ONLINE]) | Q(
-        operation__in=Sale.objects.values("operation")
+    today = (
+        Q(operation__kind__in=["count", *ONLINE])
+        | Q(operation__in=Sale.objects.values("operation"))
+        | Q(operation__reference__in=Transfer.objects.values("number"))
     )
     counted = StockMove.objects.filter(today).order_by("id")
     for move in counted.values_list("sku__code", "lot__number", "quantity", "reason"):
@@ -141,10 +144,12 @@ def test_history_is_chronological_and_never_sells_an_expired_lot():
     _demo()
 
     tz = zoneinfo.ZoneInfo("Asia/Shanghai")
-    # The demo counts, POS sales and online orders post today; the generated history ends
-    # yesterday.
-    history = StockMove.objects.exclude(operation__kind__in=["count", *ONLINE]).exclude(
-        operation__in=Sale.objects.values("operation")
+    # The demo counts, POS sales, online orders and live transfers post today; the generated
+    # history ends yesterday.
+    history = (
+        StockMove.objects.exclude(operation__kind__in=["count", *ONLINE])
+        .exclude(operation__in=Sale.objects.values("operation"))
+        .exclude(operation__reference__in=Transfer.objects.values("number"))
     )
     times = list(history.order_by("id").values_list("created_at", flat=True))
     assert times == sorted(times)

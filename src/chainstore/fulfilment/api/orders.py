@@ -20,10 +20,11 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Header, Router, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 from pydantic import ValidationError
 
 from chainstore.core.errors import ValidationFailed
+from chainstore.core.pagination import LimitOffsetPagination
 from chainstore.core.quantities import money_to_fen
 from chainstore.fulfilment import selectors
 from chainstore.fulfilment.models import CustomerOrder, OrderStatus
@@ -281,6 +282,7 @@ def resource(request: HttpRequest, number: str) -> Any:
     422 `nothing_to_resource` when all of it is being picked or has shipped."""
     order = _order(request, number)
     care.resource_order(order, actor=request.user)
+    order.refresh_from_db()  # the service changed the order's status under its own lock
     return _detail(order)
 
 

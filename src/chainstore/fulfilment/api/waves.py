@@ -14,11 +14,18 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Header, Query, Router, Schema, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
-from chainstore.core.errors import ValidationFailed
+from chainstore.core.errors import NotFound, ValidationFailed
+from chainstore.core.pagination import LimitOffsetPagination
 from chainstore.core.quantities import qty_to_milli
-from chainstore.fulfilment.models import PickListStatus, PickTaskStatus, Shipment, WaveStatus
+from chainstore.fulfilment.models import (
+    PickListStatus,
+    PickTask,
+    PickTaskStatus,
+    Shipment,
+    WaveStatus,
+)
 from chainstore.fulfilment.schemas_waves import (
     CandidateOut,
     PickIn,
@@ -252,12 +259,19 @@ def short(
     task's bin and lot, the free stock left there by the ledger is written off, and the
     order's missing quantity is re-sourced (another bin or site) or backordered."""
     key = _require_key(idempotency_key)
-    task = picking.get_task(task_id=task_id, actor=request.user)
-    result = shorts.report_short(
-        task=task, actor=request.user, found=qty_to_milli(payload.found), idempotency_key=key
-    )
-    assert task.pick_list is not None  # report_short refuses a task on no started list
-    pick_list = picking.get_pick_list(number=task.pick_list.number, actor=request.user)
+    try:
+        task = picking.get_task(task_id=task_id, actor=request.user)
+    except NotFound:
+        # A short pick that found nothing removes its line and task: a resend replays it.
+        replayed = shorts.replay_short(task_id=task_id, actor=request.user, idempotency_key=key)
+        if replayed is None:
+            raise
+        result = replayed
+    else:
+        result = shorts.report_short(
+            task=task, actor=request.user, found=qty_to_milli(payload.found), idempotency_key=key
+        )
+    pick_list = picking.get_pick_list(number=result.pick_list, actor=request.user)
     body = short_out(result, pick_list, picking.next_task(pick_list))
     return Status(200 if result.replayed else 201, body)
 
@@ -265,19 +279,16 @@ def short(
 def _pick_out(task_id: int, picked: Any, actor: Any) -> dict[str, Any]:
     task = picking.get_task(task_id=task_id, actor=actor)
     pick_list = task.pick_list
-    assert pick_list is not None  # confirm_pick refuses a task on no started list
+    if pick_list is None:
+        # A replay after the wave was closed: the unfinished task has left its list.
+        return _unlisted_pick_out(task_id, picked)
     tasks = picking.pick_list_tasks(pick_list)
     this = next(t for t in tasks if t.pk == task_id)
     upcoming = next((t for t in tasks if t.status == PickTaskStatus.OPEN), None)
     shipment = task.shipment_line.shipment
     return {
         "replayed": getattr(picked, "replayed", False),
-        "picked": {
-            "id": picked.pk,
-            "lot": picked.lot.number if picked.lot else None,
-            "quantity": picked.quantity,
-            "location": picked.location.code,
-        },
+        "picked": _picked_json(picked),
         "task": task_out(this),
         "shipment_status": shipment.status,
         "pick_list_status": pick_list.status,
@@ -285,4 +296,34 @@ def _pick_out(task_id: int, picked: Any, actor: Any) -> dict[str, Any]:
         "next_task": task_out(upcoming) if upcoming else None,
         "tasks_done": sum(1 for t in tasks if t.status != PickTaskStatus.OPEN),
         "task_count": len(tasks),
+    }
+
+
+def _unlisted_pick_out(task_id: int, picked: Any) -> dict[str, Any]:
+    task = (
+        PickTask.objects.select_related(
+            "location", "sku", "lot", "picked_lot", "picked_by", "shipment_line__shipment__order"
+        )
+        .filter(pk=task_id)
+        .get()
+    )
+    return {
+        "replayed": getattr(picked, "replayed", False),
+        "picked": _picked_json(picked),
+        "task": task_out(task),
+        "shipment_status": task.shipment_line.shipment.status,
+        "pick_list_status": "",
+        "wave_status": "",
+        "next_task": None,
+        "tasks_done": 0,
+        "task_count": 0,
+    }
+
+
+def _picked_json(picked: Any) -> dict[str, Any]:
+    return {
+        "id": picked.pk,
+        "lot": picked.lot.number if picked.lot else None,
+        "quantity": picked.quantity,
+        "location": picked.location.code,
     }

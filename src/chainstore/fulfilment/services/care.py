@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
@@ -231,15 +232,16 @@ def change_address(
         live = list(order.shipments.exclude(status=ShipmentStatus.CANCELLED))
         _refuse_if_closed(order, live)
         old = {f: _plain(getattr(order, f)) for f in _ADDRESS_FIELDS}
-        order.customer_name = (customer_name or order.customer_name).strip()[:100]
-        order.phone = (phone or order.phone).strip()[:30]
+        # Blank keeps the receiver (an order always has a name and a phone, as at intake).
+        order.customer_name = ((customer_name or "").strip() or order.customer_name)[:100]
+        order.phone = ((phone or "").strip() or order.phone)[:30]
         order.province = address.province.strip()[:50]
         order.city = address.city.strip()[:50]
         order.district = address.district.strip()[:50]
         order.address = address.address.strip()[:300]
         order.postcode = address.postcode.strip()[:12]
-        order.latitude = address.latitude
-        order.longitude = address.longitude
+        order.latitude = _coordinate(address.latitude)
+        order.longitude = _coordinate(address.longitude)
         new = {f: _plain(getattr(order, f)) for f in _ADDRESS_FIELDS}
         order.resourced = False  # type: ignore[attr-defined]
         if new == old:
@@ -272,6 +274,12 @@ def change_address(
 
 def _plain(value: Any) -> str:
     return "" if value is None else str(value)
+
+
+def _coordinate(value: Decimal | None) -> Decimal | None:
+    """At the stored precision, so a repeat of one change ("31.2304" after the stored
+    "31.230400") compares equal and changes nothing."""
+    return None if value is None else value.quantize(Decimal("0.000001"))
 
 
 # -- jobs ----------------------------------------------------------------------------------

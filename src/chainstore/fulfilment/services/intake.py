@@ -59,6 +59,8 @@ from chainstore.inventory.models import Reservation
 
 MAX_LINES = 200
 FUTURE_SKEW = dt.timedelta(minutes=10)
+# Quantities and amounts are stored as 64-bit integers.
+MAX_STORED = 2**63 - 1
 
 
 @dataclass(frozen=True)
@@ -230,12 +232,28 @@ def _validate(payload: OrderInput) -> list[Sku]:
         )
     if payload.shipping_fee_fen < 0 or any(ln.unit_price_fen < 0 for ln in payload.lines):
         raise ValidationFailed(_("Amounts cannot be negative."), code="negative_amount")
+    if payload.shipping_fee_fen > MAX_STORED or _goods_fen(payload) > MAX_STORED:
+        raise ValidationFailed(_("The order's amount is too large."), code="amount_too_large")
+    for name in ("placed_at", "paid_at", "pay_by"):
+        _check_aware(name, getattr(payload, name))
     now = timezone.now()
     if payload.placed_at is not None and payload.placed_at > now + FUTURE_SKEW:
         raise ValidationFailed(_("placed_at is in the future."), code="placed_at_in_future")
     if payload.pay_by is not None and payload.placed_at and payload.pay_by < payload.placed_at:
         raise ValidationFailed(_("pay_by is before placed_at."), code="invalid_pay_by")
     return [_line_sku(index, ln) for index, ln in enumerate(payload.lines, start=1)]
+
+
+def _goods_fen(payload: OrderInput) -> int:
+    return sum((ln.unit_price_fen * ln.quantity + 500) // 1000 for ln in payload.lines)
+
+
+def _check_aware(name: str, value: dt.datetime | None) -> None:
+    """A time without a timezone is ambiguous (and cannot be compared with ours)."""
+    if value is not None and timezone.is_naive(value):
+        raise ValidationFailed(
+            _("%(field)s needs a timezone.") % {"field": name}, code="naive_datetime", field=name
+        )
 
 
 def check_address(address: AddressInput) -> None:
@@ -251,7 +269,7 @@ def check_address(address: AddressInput) -> None:
 
 
 def _line_sku(index: int, line: OrderLineInput) -> Sku:
-    if not isinstance(line.quantity, int) or line.quantity <= 0:
+    if not isinstance(line.quantity, int) or not 0 < line.quantity <= MAX_STORED:
         raise ValidationFailed(
             _("Line %(line)d: quantity must be greater than zero.") % {"line": index},
             code="invalid_quantity",
@@ -326,7 +344,7 @@ def _insert(
         latitude=a.latitude,
         longitude=a.longitude,
         carrier=payload.carrier.strip()[:20],
-        goods_fen=sum((ln.unit_price_fen * ln.quantity + 500) // 1000 for ln in payload.lines),
+        goods_fen=_goods_fen(payload),
         shipping_fee_fen=payload.shipping_fee_fen,
         note=payload.note[:500],
     )
@@ -353,6 +371,7 @@ def confirm_payment(
     timeline, and anything still backordered is sourced again. Idempotent (a repeat returns
     the order with `replayed=True`); a cancelled order (e.g. payment timed out) is 409
     `order_cancelled`: the channel must refund."""
+    _check_aware("paid_at", paid_at)
     with transaction.atomic():
         order = CustomerOrder.objects.select_for_update().get(pk=order.pk)
         ensure_order_access(actor, "orders.manage", order)

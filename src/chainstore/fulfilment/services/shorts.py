@@ -62,6 +62,7 @@ class ShortResult:
     resource_error: str | None = None
     replayed: bool = False
     picked_stock_id: int | None = None
+    pick_list: str = ""  # the number of the list the task was on when reported
 
 
 def report_short(*, task: PickTask, actor: Any, found: int, idempotency_key: str) -> ShortResult:
@@ -97,6 +98,19 @@ def report_short(*, task: PickTask, actor: Any, found: int, idempotency_key: str
             return _short(locked, actor, found, idempotency_key)
     except IntegrityError as exc:  # the key was used for a pick
         raise IdempotencyKeyReused(idempotency_key=idempotency_key) from exc
+
+
+def replay_short(*, task_id: int, actor: Any, idempotency_key: str) -> ShortResult | None:
+    """The first result of a short pick reported with this key for this task, None if
+    there was none. For a resend whose task is gone: a short pick that found nothing
+    removes its shipment line and the task with it, so the task cannot be looked up."""
+    event = OrderEvent.objects.filter(
+        kind=EventKind.SHORT_PICKED, data__idempotency_key=idempotency_key
+    ).first()
+    if event is None:
+        return None
+    ensure_can(actor, "fulfilment.pick", sites=[event.site_id])
+    return _short_replay(idempotency_key, task_id)
 
 
 def _short(task: PickTask, actor: Any, found: int, idempotency_key: str) -> ShortResult:
@@ -144,16 +158,22 @@ def _short(task: PickTask, actor: Any, found: int, idempotency_key: str) -> Shor
         written_off=str(milli_to_qty(written_off)),
         idempotency_key=idempotency_key,
     )
-    status = _shrink(task, shipment, missing, actor)
+    _shrink(task, shipment, missing, actor)
     result = ShortResult(
         task_id=task.pk,
         found=found,
         short=missing,
         written_off=written_off,
-        shipment_status=status,
+        shipment_status="",
         picked_stock_id=picked_stock.pk if picked_stock else None,
+        pick_list=task.pick_list.number if task.pick_list else "",
     )
     _resource(order, actor, result)
+    # After the re-sourcing: its stock locks come before the pick list's and the wave's
+    # (the global order), which settling the list takes.
+    picking.after_progress(task, shipment)
+    status = Shipment.objects.values_list("status", flat=True).get(pk=shipment.pk)
+    result.shipment_status = status
     event.data.update(
         decision=result.decision_id,
         resource_error=result.resource_error,
@@ -221,13 +241,15 @@ def _short_replay(key: str, task_id: int) -> ShortResult | None:
         resource_error=event.data.get("resource_error"),
         picked_stock_id=stored.get("picked_stock"),
         replayed=True,
+        pick_list=event.data.get("pick_list", ""),
     )
 
 
-def _shrink(task: PickTask, shipment: Shipment, missing: int, actor: Any) -> str:
+def _shrink(task: PickTask, shipment: Shipment, missing: int, actor: Any) -> None:
     """Take the missing quantity off the shipment line and the order line's allocation.
     A line that drops to nothing is removed with its tasks (the event keeps the record);
-    a shipment left without lines is cancelled. Returns the shipment's status."""
+    a shipment left without lines is cancelled. Moving the shipment, list and wave on is
+    the caller's (`picking.after_progress`), after the re-sourcing."""
     line = task.shipment_line
     OrderLine.objects.filter(pk=line.order_line_id).update(allocated=F("allocated") - missing)
     if line.quantity - missing > 0:
@@ -243,8 +265,6 @@ def _shrink(task: PickTask, shipment: Shipment, missing: int, actor: Any) -> str
             shipment=shipment,
             reason="short_pick",
         )
-    picking.after_progress(task, shipment)
-    return Shipment.objects.values_list("status", flat=True).get(pk=shipment.pk)
 
 
 def _resource(order: Any, actor: Any, result: ShortResult) -> None:

@@ -9,9 +9,10 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from chainstore.core.errors import ValidationFailed
+from chainstore.core.pagination import LimitOffsetPagination
 from chainstore.core.quantities import fen_to_money, money_to_fen
 from chainstore.pos import selectors_admin as selectors
 from chainstore.pos.api.sales import KEY

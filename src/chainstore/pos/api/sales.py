@@ -17,9 +17,10 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Header, Router, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from chainstore.core.errors import DomainError, ValidationFailed
+from chainstore.core.pagination import LimitOffsetPagination
 from chainstore.core.quantities import money_to_fen
 from chainstore.pos import selectors
 from chainstore.pos.errors import MemberNotFound

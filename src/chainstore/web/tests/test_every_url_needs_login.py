@@ -30,7 +30,8 @@ def _walk(patterns: list, prefix: str = "") -> Iterator[str]:
 
 def _concrete(route: str) -> str:
     route = route.lstrip("^").rstrip("$")
-    return "/" + _CONVERTER.sub(lambda m: "1" if m.group(1) in ("int", None) else "x", route)
+    samples = {"int": "1", None: "1", "transfer_number": "TR1"}
+    return "/" + _CONVERTER.sub(lambda m: samples.get(m.group(1), "x"), route)
 
 
 def _urls() -> list[str]:
