@@ -62,6 +62,7 @@ def ship_page(request: HttpRequest, number: str) -> HttpResponse:
         "number": transfer.number,
         "tasks": [_json(task_out(p, i)) for i, p in enumerate(parts, start=1)],
         "status": transfer.status,
+        "status_labels": {value: str(label) for value, label in TransferStatus.choices},
         "canShip": has_perm(request.user, "transfers.ship"),
         "labelUrl": f"{API}/{transfer.number}/label",
         "text": _texts(),
@@ -90,6 +91,7 @@ def receive_page(request: HttpRequest, number: str) -> HttpResponse:
         "scanUrl": reverse("transfers:receive_scan", args=[transfer.number]),
         "lines": lines,
         "status": transfer.status,
+        "status_labels": {value: str(label) for value, label in TransferStatus.choices},
         "text": _texts(),
     }
     open_ = receiving.list_discrepancies(actor=request.user).filter(line__transfer=transfer)

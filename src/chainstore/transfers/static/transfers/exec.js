@@ -89,7 +89,7 @@ document.addEventListener("alpine:init", function () {
     var kinds = document.getElementById("exec-kind-text");
     var found = document.getElementById("exec-discrepancies");
     return Object.assign({}, messaging, {
-      fmt: fmt, status: config.status, code: "", damagedMode: false, final: true, busy: false,
+      config: config, fmt: fmt, status: config.status, code: "", damagedMode: false, final: true, busy: false,
       key: newKey("receive"),
       kindText: kinds ? { short: kinds.dataset.short, over: kinds.dataset.over, damaged: kinds.dataset.damaged } : {},
       discrepancies: found ? JSON.parse(found.textContent) : [],
