@@ -39,6 +39,7 @@ from chainstore.core.errors import (
     ValidationFailed,
 )
 from chainstore.core.idempotency import fingerprint
+from chainstore.core.numbers import assign, provisional
 from chainstore.core.permissions import ensure_can
 from chainstore.fulfilment.models import (
     CustomerOrder,
@@ -52,7 +53,6 @@ from chainstore.fulfilment.models import (
 )
 from chainstore.fulfilment.selectors import ensure_order_access
 from chainstore.fulfilment.services.events import add_event
-from chainstore.fulfilment.services.numbers import assign, provisional
 from chainstore.fulfilment.services.sourcing import source_remainder
 from chainstore.fulfilment.services.status import refresh_order_status
 from chainstore.inventory.models import Reservation

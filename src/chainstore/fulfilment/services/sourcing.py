@@ -38,6 +38,7 @@ from chainstore.core.errors import (
     InvalidState,
     ValidationFailed,
 )
+from chainstore.core.numbers import assign, provisional
 from chainstore.core.permissions import ensure_can
 from chainstore.core.quantities import milli_to_qty
 from chainstore.fulfilment import geo
@@ -57,7 +58,6 @@ from chainstore.fulfilment.models import (
     Strategy,
 )
 from chainstore.fulfilment.services.events import add_event
-from chainstore.fulfilment.services.numbers import assign, provisional
 from chainstore.fulfilment.services.status import refresh_order_status
 from chainstore.inventory.models import Reservation
 from chainstore.inventory.services import (

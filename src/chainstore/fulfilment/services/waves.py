@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 
 from chainstore.core import audit
 from chainstore.core.errors import Conflict, InvalidState, NotFound, ValidationFailed
+from chainstore.core.numbers import assign, provisional
 from chainstore.core.permissions import ensure_can, has_perm, scope_site_ids
 from chainstore.fulfilment.models import (
     CustomerOrder,
@@ -46,7 +47,6 @@ from chainstore.fulfilment.models import (
 )
 from chainstore.fulfilment.services.events import add_event
 from chainstore.fulfilment.services.layouts import plan_route
-from chainstore.fulfilment.services.numbers import assign, provisional
 from chainstore.fulfilment.services.status import refresh_order_status
 from chainstore.sites.models import Location, Site
 

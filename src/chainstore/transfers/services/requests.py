@@ -28,7 +28,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from chainstore.catalog.models import Sku
-from chainstore.core import audit
+from chainstore.core import audit, numbers
 from chainstore.core.errors import InvalidState, PermissionDenied, ValidationFailed
 from chainstore.core.permissions import ensure_can, scope_site_ids
 from chainstore.core.quantities import QTY_SCALE, value_fen
@@ -45,7 +45,6 @@ from chainstore.transfers.models import (
     TransferLine,
     TransferStatus,
 )
-from chainstore.transfers.services import numbers
 from chainstore.transfers.services.approvals import finish_approval
 from chainstore.transfers.services.events import add_event
 from chainstore.transfers.services.rules import levels_of, matching_rule
