@@ -42,8 +42,8 @@ from chainstore.fulfilment.services.events import add_event
 from chainstore.fulfilment.services.sourcing import SYSTEM, source_remainder
 from chainstore.fulfilment.services.status import refresh_order_status
 from chainstore.inventory.locks import lock_site_skus, lock_sites_shared
-from chainstore.inventory.models import Balance
-from chainstore.inventory.services import release_reservations, write_off_missing
+from chainstore.inventory.models import Balance, ReservationStatus
+from chainstore.inventory.services import release, write_off_missing
 
 log = logging.getLogger(__name__)
 
@@ -133,8 +133,13 @@ def _short(task: PickTask, actor: Any, found: int, idempotency_key: str) -> Shor
     missing = remaining - found
     assert task.reservation is not None
     # The hold is the order's, not the picker's (see sourcing.SYSTEM); the write-off below
-    # is the picker's own report and is posted in their name.
-    release_reservations(reservations=[task.reservation], actor=SYSTEM, reason="short_pick")
+    # is the picker's own report and is posted in their name. Only this task's missing part
+    # is released: two lines of one SKU share one reserved part (one task each).
+    held = task.reservation
+    held.refresh_from_db(fields=["open_quantity", "status"])
+    to_release = min(missing, held.open_quantity)
+    if held.status == ReservationStatus.ACTIVE and to_release > 0:
+        release(reservation=held, actor=SYSTEM, quantity=to_release)
     if not PickTask.objects.filter(
         pk=task.pk, status=PickTaskStatus.OPEN, picked=picked_before + found, short=task.short
     ).update(short=F("short") + missing, status=PickTaskStatus.SHORT):

@@ -83,7 +83,7 @@ class Command(BaseCommand):
             f"Demo chain built in {elapsed:.1f} s: {result.sites} sites, {result.skus} SKUs, "
             f"{result.lots} lots, {result.operations} operations, {result.moves} stock moves, "
             f"{result.members} members, {result.pos_sales} POS sales today, "
-            f"{result.online_orders} online orders; "
+            f"{result.online_orders} online orders, {result.transfers} transfers; "
             f"{sealed} audit events sealed."
         )
         self._logins()
