@@ -35,9 +35,8 @@ from chainstore.fulfilment.models import (
 from chainstore.fulfilment.services.events import add_event
 from chainstore.fulfilment.services.status import refresh_order_status
 from chainstore.integrations.carriers import CarrierError, TrackingCode, TrackingUpdate
-from chainstore.integrations.carriers.registry import get_carrier
+from chainstore.integrations.carriers.registry import get_carrier, tracking_recorders
 from chainstore.integrations.carriers.simulated import SIGNATURE_HEADER, SimulatedCarrier
-from chainstore.transfers.services.tracking import record_transfer_tracking
 
 _TROUBLE = {TrackingCode.EXCEPTION, TrackingCode.RETURNED}
 _MOVING = {TrackingCode.PICKED_UP, TrackingCode.IN_TRANSIT, TrackingCode.OUT_FOR_DELIVERY}
@@ -135,10 +134,11 @@ def record_tracking(
         if _deliver_shipment(shipment, actor):
             counts["delivered_shipments"] += 1
         refresh_order_status(shipment.order)
-    if unknown:  # a transfer's parcel (调拨): its tracking lives with the transfer
-        theirs = record_transfer_tracking(
-            carrier_code, [u for u in updates if u.tracking_number in unknown]
-        )
+    # Numbers that are no parcel of ours may be another document's (a transfer, 调拨).
+    for recorder in tracking_recorders():
+        if not unknown:
+            break
+        theirs = recorder(carrier_code, [u for u in updates if u.tracking_number in unknown])
         unknown -= set(theirs["matched"])
         counts["unknown"] = sum(1 for u in updates if u.tracking_number in unknown)
         counts["recorded"] += theirs["recorded"]

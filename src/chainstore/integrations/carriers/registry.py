@@ -4,12 +4,15 @@ tracking events store, so a code must keep meaning the same carrier once used.""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import Any
+
 from django.conf import settings
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from chainstore.core.errors import ValidationFailed
-from chainstore.integrations.carriers import CarrierAdapter
+from chainstore.integrations.carriers import CarrierAdapter, TrackingUpdate
 
 DEFAULT_CARRIERS = {"sim": "chainstore.integrations.carriers.simulated.SimulatedCarrier"}
 
@@ -37,3 +40,20 @@ def get_carrier(code: str) -> CarrierAdapter:
 def carrier_choices() -> list[tuple[str, str]]:
     """(code, display name) of every registered carrier, for forms and filters."""
     return [(code, str(get_carrier(code).name)) for code in sorted(_registered())]
+
+
+# Other documents that ship with carriers (transfers, ...) register a recorder here at app
+# start. The carrier webhook's owner (online-order parcels) offers each recorder the updates
+# whose tracking numbers are not its own. A recorder takes (carrier_code, updates) and
+# returns counts {"recorded", "duplicates", "matched": [tracking numbers it owns]}.
+TrackingRecorder = Callable[[str, Sequence[TrackingUpdate]], dict[str, Any]]
+_recorders: list[TrackingRecorder] = []
+
+
+def register_tracking_recorder(recorder: TrackingRecorder) -> None:
+    if recorder not in _recorders:
+        _recorders.append(recorder)
+
+
+def tracking_recorders() -> list[TrackingRecorder]:
+    return list(_recorders)
