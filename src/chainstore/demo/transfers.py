@@ -356,7 +356,8 @@ def _history(chain: Chain, rng: random.Random) -> int:
             )
     plans.sort(key=lambda p: p[0].shipped_at or now)  # ids follow time
     for n, (transfer, _lines) in enumerate(plans, start=1):
-        transfer.number = f"TR{timezone.localtime(transfer.shipped_at):%Y%m%d}H{n:05d}"
+        # All digits, like live numbers (TR + date + id), so every page and URL takes them.
+        transfer.number = f"TR{timezone.localtime(transfer.shipped_at):%Y%m%d}{n:07d}"
     Transfer.objects.bulk_create([t for t, _l in plans], batch_size=1_000)
     ids = dict(
         Transfer.objects.filter(number__in=[t.number for t, _l in plans]).values_list(
